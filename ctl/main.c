@@ -1,0 +1,144 @@
+/* main.c - sealmailctl: the administrator's command line.
+ * Parses global options, loads the configuration and hands over to one
+ * command file.  Exit status 0 on success, 1 on failure, 2 on misuse. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+#include <sodium.h>
+
+#include "build.h"
+#include "config.h"
+#include "ctl.h"
+#include "log.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static const struct {
+	const char *name;
+	int (*fn)(struct ctl *);
+	const char *help;
+} commands[] = {
+	{ "init", cmd_init, "create database, accounts, schema and keys" },
+	{ "migrate", cmd_migrate, "apply pending schema migrations" },
+	{ "keygen", cmd_keygen, "create missing key files (a new escrow version)" },
+	{ "reseal", cmd_reseal, "re-seal every data key to the current escrow key" },
+	{ "lab", cmd_lab, "add, list and change labs and their senders" },
+};
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: sealmailctl [-c CONF] [--json] COMMAND [ARGS]\n\n"
+	    "  -c, --config FILE  configuration (default %s/sealmail/sealmail.conf)\n"
+	    "      --json         machine-readable output\n"
+	    "  -V, --version      print the version\n"
+	    "  -h, --help         this help\n\ncommands:\n", SYSCONFDIR);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\nSee sealmailctl(8).\n");
+}
+
+int
+ctl_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sealmailctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int
+ctl_parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf = SYSCONFDIR "/sealmail/sealmail.conf";
+	struct ctl c;
+	struct sm_err err;
+	size_t i;
+	int ch, rc = 2;
+
+	memset(&c, 0, sizeof(c));
+	/* '+' stops at the command, so its own options are left to it. */
+	while ((ch = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'j':
+			c.json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sealmailctl %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "sealmailctl: unknown command \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0)
+		return ctl_fail("libsodium cannot initialise");
+	log_open("sealmailctl", 1, LOG_USER);
+	if (config_load(&c.cf, conf, &err) == -1)
+		return ctl_fail("%s", err.msg);
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		config_free(c.cf);
+		return ctl_fail("cannot initialise the MariaDB client library");
+	}
+	c.argc = argc - optind;
+	c.argv = argv + optind;
+	optind = 0;	/* glibc: re-initialise getopt for the command's own options */
+	rc = commands[i].fn(&c);
+	config_free(c.cf);
+	mysql_library_end();
+	return rc;
+}

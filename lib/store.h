@@ -1,0 +1,109 @@
+/* store.h - the escrow: sealed messages in MariaDB.
+ * Writing: store_begin, store_append (any piece size; encrypts one chunk at a
+ * time, so memory is one chunk whatever the message size), store_add_delivery,
+ * store_commit (one transaction) or store_free without commit (rollback, key
+ * wiped).  Reading: store_find_delivery by token, then a store_reader that
+ * checks the signature and decrypts chunk by chunk. */
+#ifndef SM_STORE_H
+#define SM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "answer.h"
+#include "err.h"
+
+struct db;
+struct keyring;
+
+#define SM_ADDRESS_MAX 320
+#define SM_QUESTION_MAX 500
+#define SM_REFERENCE_MAX 200
+
+enum verif_kind {
+	VERIF_QUESTION,		/* a question and the lab's answer */
+	VERIF_PASSWORD,		/* a password the lab set */
+	VERIF_REGISTERED,	/* the patient's own registered password */
+	VERIF_PIN,		/* a PIN the patient sets (SMS notices) */
+};
+
+const char *verif_kind_name(enum verif_kind k);
+int verif_kind_parse(const char *s, enum verif_kind *k);
+
+struct store_meta {
+	long long lab_id;
+	const char *sender;	/* envelope sender, "" for <> */
+	const char *reference;	/* lab's own non-PHI id, or NULL */
+	time_t expires;
+	size_t chunk_size;
+};
+
+struct store_delivery {
+	const char *address;
+	enum verif_kind kind;
+	const char *question;	 /* VERIF_QUESTION, else NULL */
+	const char *answer_hash; /* set from headers, or NULL */
+	long long recipient_id;	 /* recipients row the answer comes from, or 0 */
+};
+
+struct store_msg;
+
+int store_begin(struct store_msg **out, struct db *db,
+    const struct keyring *kr, const struct store_meta *meta,
+    struct sm_err *err);
+int store_append(struct store_msg *m, const void *p, size_t n,
+    struct sm_err *err);
+/* Returns the new link token in token (only its hash is stored). */
+int store_add_delivery(struct store_msg *m, const struct store_delivery *d,
+    char token[SM_TOKEN_TEXT], struct sm_err *err);
+/* Writes the last chunk, message row, deliveries and the `sealed` event in
+ * one transaction.  After a failure nothing of the message remains. */
+int store_commit(struct store_msg *m, const char *client_addr,
+    struct sm_err *err);
+/* Rolls back unless committed, wipes the data key, frees.  NULL is fine. */
+void store_free(struct store_msg *m);
+
+const char *store_msg_id(const struct store_msg *m);
+uint64_t store_msg_size(const struct store_msg *m);
+size_t store_msg_ndeliveries(const struct store_msg *m);
+/* After commit: the database id of delivery i (in store_add_delivery order). */
+long long store_msg_delivery_id(const struct store_msg *m, size_t i);
+
+/* What the portal needs to know about a link before anyone verifies. */
+struct store_link {
+	long long delivery_id;
+	char message_id[SM_ID_HEX];
+	long long lab_id;
+	char address[SM_ADDRESS_MAX + 1];
+	enum verif_kind kind;
+	char question[SM_QUESTION_MAX + 1];
+	char answer_hash[SM_ANSWER_HASH_TEXT];	/* delivery's or recipient's */
+	int failed_attempts;
+	long long locked_until;
+	long long expires;
+	long long retracted;	/* message or delivery, 0 if not */
+	int purged;
+};
+
+/* 1 found, 0 no such token (also for malformed tokens), -1 error. */
+int store_find_link(struct db *db, const char *token, size_t len,
+    struct store_link *out, struct sm_err *err);
+
+struct store_reader;
+
+/* Loads the message, checks its signature over metadata and chunk tags and
+ * opens its data key.  Needs KEY_ESCROW_SECRET and KEY_SIGN_PUBLIC. */
+int store_reader_open(struct store_reader **out, struct db *db,
+    const struct keyring *kr, const char *message_id, struct sm_err *err);
+uint64_t store_reader_size(const struct store_reader *r);
+/* Positions the next read at byte offset off (for HTTP Range). */
+int store_reader_seek(struct store_reader *r, uint64_t off, struct sm_err *err);
+/* Reads up to cap bytes; *got == 0 at the end.  Each chunk is authenticated
+ * before any of its bytes are returned. */
+int store_reader_read(struct store_reader *r, void *buf, size_t cap,
+    size_t *got, struct sm_err *err);
+void store_reader_free(struct store_reader *r);
+
+#endif

@@ -1,0 +1,682 @@
+/* seal.c - sealing one message: lab, headers, escrow, notices, rewrite.
+ * The original is never held in memory: headers are staged (bounded) until
+ * end-of-header, then headers and body stream into the store one chunk at a
+ * time.  Every failure after a lab matched is a 4xx or a 5xx: a lab's
+ * message never leaves with its original body.  Logs carry ids, sizes and
+ * outcomes; never a body, subject, answer, password, token or recipient
+ * list. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "db.h"
+#include "event.h"
+#include "lab.h"
+#include "log.h"
+#include "notify.h"
+#include "pool.h"
+#include "recipient.h"
+#include "seal.h"
+#include "smfi.h"
+#include "store.h"
+
+#define SEAL_HEADER_MAX (1024 * 1024)	/* staged original header bytes */
+#define SEAL_NAMES_MAX 4096		/* distinct header names */
+
+struct hname {
+	char *name;
+	int count;
+};
+
+struct rcpt {
+	char *raw;		/* as the MTA gave it, for smfi_delrcpt */
+	char *addr;		/* without angle brackets */
+	struct recipient rec;
+	int has_rec;
+	struct store_delivery d;
+	char token[SM_TOKEN_TEXT];
+};
+
+struct seal_msg {
+	struct seal_conn *conn;
+	struct db *db;
+	int db_broken;
+	int has_lab;
+	struct lab lab;
+	char sender[SM_ADDRESS_MAX + 1];
+	char qid[32];
+	struct rcpt *rcpts;
+	size_t nrcpts, caprcpts;
+	size_t nrcpt_seen;		/* also those past the limit */
+	struct hname *hn;
+	size_t nhn;
+	int names_overflow;
+	int ours;			/* X-Sealmail-* headers seen */
+	struct buf hdrs;		/* original header section, staged */
+	struct buf kept;		/* From/Sender/Reply-To for notices */
+	struct policy_hdrs ph;
+	struct policy pol;
+	char answer_hash[SM_ANSWER_HASH_TEXT];
+	int eoh_done;
+	enum seal_rc failed;		/* sticky refusal once decided */
+	struct policy_reply rep;
+	struct store_msg *st;
+};
+
+static pthread_mutex_t active_lock = PTHREAD_MUTEX_INITIALIZER;
+static int active;
+
+int
+seal_active(void)
+{
+	int n;
+
+	pthread_mutex_lock(&active_lock);
+	n = active;
+	pthread_mutex_unlock(&active_lock);
+	return n;
+}
+
+static void
+active_add(int d)
+{
+	pthread_mutex_lock(&active_lock);
+	active += d;
+	pthread_mutex_unlock(&active_lock);
+}
+
+struct seal_conn *
+seal_conn_new(const struct seal_env *env)
+{
+	struct seal_conn *c = calloc(1, sizeof(*c));
+
+	if (c != NULL)
+		c->env = env;
+	return c;
+}
+
+void
+seal_conn_free(struct seal_conn *c)
+{
+	if (c == NULL)
+		return;
+	seal_msg_end(c);
+	free(c);
+}
+
+static enum seal_rc
+tempfail(struct seal_msg *m, struct policy_reply *rep, const char *what,
+    const struct sm_err *err)
+{
+	char q[300];
+
+	log_err("tempfail", "qid=%s lab=%lld what=%s reason=%s",
+	    m->qid[0] ? m->qid : "-", m->has_lab ? m->lab.id : 0LL, what,
+	    log_quote(err != NULL ? err->msg : "", q, sizeof(q)));
+	policy_reply_set(rep, "451", "4.3.0", "sealmail: %s, try again later", what);
+	m->rep = *rep;
+	m->failed = SEAL_TEMPFAIL;
+	return SEAL_TEMPFAIL;
+}
+
+static enum seal_rc
+refuse(struct seal_msg *m, struct policy_reply *rep)
+{
+	char q[600];
+
+	log_event("refused", "qid=%s lab=%lld code=%s reason=%s",
+	    m->qid[0] ? m->qid : "-", m->lab.id, rep->xcode,
+	    log_quote(rep->text, q, sizeof(q)));
+	m->rep = *rep;
+	m->failed = SEAL_REJECT;
+	return SEAL_REJECT;
+}
+
+static void
+release_db(struct seal_msg *m)
+{
+	if (m->db != NULL)
+		pool_put(m->conn->env->pool, m->db, m->db_broken);
+	m->db = NULL;
+}
+
+void
+seal_msg_end(struct seal_conn *c)
+{
+	struct seal_msg *m;
+	size_t i;
+
+	if (c == NULL || (m = c->msg) == NULL)
+		return;
+	c->msg = NULL;
+	/* Rolls back an uncommitted escrow (on this message's connection,
+	 * before the connection goes back to the pool) and wipes its key. */
+	store_free(m->st);
+	release_db(m);
+	for (i = 0; i < m->nrcpts; i++) {
+		free(m->rcpts[i].raw);
+		free(m->rcpts[i].addr);
+		sodium_memzero(m->rcpts[i].token, sizeof(m->rcpts[i].token));
+	}
+	free(m->rcpts);
+	for (i = 0; i < m->nhn; i++)
+		free(m->hn[i].name);
+	free(m->hn);
+	buf_free(&m->hdrs);
+	buf_free(&m->kept);
+	policy_hdrs_free(&m->ph);
+	sodium_memzero(&m->pol, sizeof(m->pol));
+	sodium_memzero(m->answer_hash, sizeof(m->answer_hash));
+	free(m);
+	active_add(-1);
+}
+
+/* "<a@b>" -> "a@b"; -1 when the result does not fit. */
+static int
+strip_brackets(const char *in, char *out, size_t cap)
+{
+	size_t n = strlen(in);
+
+	if (n >= 2 && in[0] == '<' && in[n - 1] == '>') {
+		in++;
+		n -= 2;
+	}
+	if (n >= cap)
+		return -1;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return 0;
+}
+
+enum seal_rc
+seal_msg_start(struct seal_conn *c, const char *sender_arg,
+    const char *sasl_login, struct policy_reply *rep)
+{
+	const struct seal_env *env = c->env;
+	struct lab_who who;
+	struct seal_msg *m;
+	struct sm_err err;
+	int r;
+
+	seal_msg_end(c);
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		policy_reply_set(rep, "451", "4.3.0", "sealmail: out of memory, try again later");
+		return SEAL_TEMPFAIL;
+	}
+	active_add(1);
+	m->conn = c;
+	c->msg = m;
+	buf_init(&m->hdrs, SEAL_HEADER_MAX);
+	buf_init(&m->kept, 64 * 1024);
+	if (strip_brackets(sender_arg ? sender_arg : "", m->sender,
+	    sizeof(m->sender)) == -1) {
+		policy_reply_set(rep, "553", "5.1.7", "sender address too long");
+		return refuse(m, rep);
+	}
+	if (pool_get(env->pool, &m->db, env->pool_wait, &err) == -1)
+		return tempfail(m, rep, "database unavailable", &err);
+	who.sasl_login = sasl_login;
+	who.client_addr = c->client_addr;
+	who.sender = m->sender;
+	r = lab_match(m->db, &who, &m->lab, &err);
+	if (r == -1) {
+		m->db_broken = 1;
+		return tempfail(m, rep, "database unavailable", &err);
+	}
+	m->has_lab = r;
+	if (!m->has_lab)
+		release_db(m);	/* passes untouched: no more database work */
+	return SEAL_OK;
+}
+
+enum seal_rc
+seal_msg_rcpt(struct seal_conn *c, const char *rcpt_arg,
+    struct policy_reply *rep)
+{
+	struct seal_msg *m = c->msg;
+	char addr[SM_ADDRESS_MAX + 1];
+	struct rcpt *r;
+
+	if (m == NULL || !m->has_lab)
+		return SEAL_OK;
+	if (m->failed != SEAL_OK) {
+		*rep = m->rep;
+		return m->failed;
+	}
+	m->nrcpt_seen++;
+	/* Past the limit the message is refused as a whole at end of
+	 * header: sealing it for some recipients only would be a surprise. */
+	if (m->nrcpts >= c->env->max_rcpts)
+		return SEAL_OK;
+	if (strip_brackets(rcpt_arg, addr, sizeof(addr)) == -1 || addr[0] == '\0') {
+		policy_reply_set(rep, "553", "5.1.3", "recipient address empty or"
+		    " longer than %d bytes", SM_ADDRESS_MAX);
+		return SEAL_REJECT;	/* this recipient only */
+	}
+	if (m->nrcpts == m->caprcpts) {
+		size_t ncap = m->caprcpts ? m->caprcpts * 2 : 4;
+		struct rcpt *nr = realloc(m->rcpts, ncap * sizeof(*nr));
+
+		if (nr == NULL)
+			return tempfail(m, rep, "out of memory", NULL);
+		m->rcpts = nr;
+		m->caprcpts = ncap;
+	}
+	r = &m->rcpts[m->nrcpts];
+	memset(r, 0, sizeof(*r));
+	r->raw = strdup(rcpt_arg);
+	r->addr = strdup(addr);
+	if (r->raw == NULL || r->addr == NULL) {
+		free(r->raw);
+		free(r->addr);
+		return tempfail(m, rep, "out of memory", NULL);
+	}
+	m->nrcpts++;
+	return SEAL_OK;
+}
+
+static struct hname *
+name_count(struct seal_msg *m, const char *name)
+{
+	struct hname *h;
+	size_t i;
+
+	for (i = 0; i < m->nhn; i++)
+		if (strcasecmp(m->hn[i].name, name) == 0)
+			return &m->hn[i];
+	if (m->nhn >= SEAL_NAMES_MAX) {
+		m->names_overflow = 1;
+		return NULL;
+	}
+	if ((m->nhn & (m->nhn - 1)) == 0) {	/* grow at powers of two */
+		size_t ncap = m->nhn ? m->nhn * 2 : 8;
+
+		h = realloc(m->hn, ncap * sizeof(*h));
+		if (h == NULL)
+			return NULL;
+		m->hn = h;
+	}
+	h = &m->hn[m->nhn];
+	h->name = strdup(name);
+	if (h->name == NULL)
+		return NULL;
+	h->count = 0;
+	m->nhn++;
+	return h;
+}
+
+/* Appends "Name:value\r\n" with continuation line feeds made CRLF. */
+static int
+append_header(struct buf *b, const char *name, const char *value, int leadspc)
+{
+	size_t i;
+
+	if (buf_puts(b, name) == -1 || buf_append(b, leadspc ? ":" : ": ",
+	    leadspc ? 1 : 2) == -1)
+		return -1;
+	for (i = 0; value[i] != '\0'; i++) {
+		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r')) {
+			if (buf_append(b, "\r\n", 2) == -1)
+				return -1;
+		} else if (buf_append(b, &value[i], 1) == -1) {
+			return -1;
+		}
+	}
+	return buf_append(b, "\r\n", 2);
+}
+
+enum seal_rc
+seal_msg_header(struct seal_conn *c, const char *name, const char *value,
+    struct policy_reply *rep)
+{
+	struct seal_msg *m = c->msg;
+	struct hname *h;
+	int ours;
+
+	if (m == NULL || m->failed != SEAL_OK)
+		return SEAL_OK;		/* reported at end of header */
+	ours = policy_is_ours(name);
+	/* Unsealed mail only needs the names of the headers to strip. */
+	if (!m->has_lab && !ours)
+		return SEAL_OK;
+	h = name_count(m, name);
+	if (h == NULL && !m->names_overflow)
+		return tempfail(m, rep, "out of memory", NULL);
+	if (h != NULL)
+		h->count++;
+	if (!m->has_lab) {
+		m->ours += ours;
+		return SEAL_OK;
+	}
+	if (ours) {
+		m->ours++;
+		if (policy_header(&m->ph, name, value, strlen(value)) == -1)
+			return tempfail(m, rep, "out of memory", NULL);
+		/* X-Sealmail-* headers are instructions to us, not part of
+		 * the message: the answer must not sit in the escrow. */
+		return SEAL_OK;
+	}
+	/* An overflow is refused at end of header; stop growing then. */
+	if (m->hdrs.len <= SEAL_HEADER_MAX)
+		if (append_header(&m->hdrs, name, value, c->leadspc) == -1)
+			m->hdrs.len = SEAL_HEADER_MAX + 1;
+	if (strcasecmp(name, "From") == 0 || strcasecmp(name, "Sender") == 0 ||
+	    strcasecmp(name, "Reply-To") == 0)
+		if (append_header(&m->kept, name, value, c->leadspc) == -1)
+			return tempfail(m, rep, "out of memory", NULL);
+	return SEAL_OK;
+}
+
+/* Verification for every recipient; one lookup each when headers do not
+ * decide for all. */
+static enum seal_rc
+resolve_rcpts(struct seal_msg *m, struct policy_reply *rep)
+{
+	const struct seal_env *env = m->conn->env;
+	struct sm_err err;
+	size_t i;
+	int r;
+
+	if (m->pol.verif != PV_NONE &&
+	    answer_hash(env->kr, &env->cost, m->pol.secret, m->pol.secret_len,
+	    m->answer_hash, &err) == -1)
+		return tempfail(m, rep, "cannot hash the answer", &err);
+	for (i = 0; i < m->nrcpts; i++) {
+		struct rcpt *rc = &m->rcpts[i];
+
+		if (m->pol.verif == PV_NONE) {
+			r = recipient_find(m->db, m->lab.id, rc->addr, &rc->rec, &err);
+			if (r == -1) {
+				m->db_broken = 1;
+				return tempfail(m, rep, "database unavailable", &err);
+			}
+			rc->has_rec = r;
+		}
+		if (policy_resolve(&m->pol, m->pol.verif != PV_NONE ?
+		    m->answer_hash : NULL, rc->has_rec ? &rc->rec : NULL,
+		    m->lab.require_verification, rc->addr, &rc->d, rep) == -1)
+			return refuse(m, rep);
+	}
+	return SEAL_OK;
+}
+
+enum seal_rc
+seal_msg_eoh(struct seal_conn *c, struct policy_reply *rep)
+{
+	const struct seal_env *env = c->env;
+	struct seal_msg *m = c->msg;
+	struct store_meta meta;
+	struct sm_err err;
+	enum seal_rc rc;
+	int r;
+
+	if (m == NULL || !m->has_lab)
+		return SEAL_OK;
+	if (m->failed != SEAL_OK) {
+		*rep = m->rep;
+		return m->failed;
+	}
+	if (m->eoh_done)
+		return SEAL_OK;
+	m->eoh_done = 1;
+	if (m->nrcpt_seen > env->max_rcpts) {
+		policy_reply_set(rep, "550", "5.5.3", "too many recipients for"
+		    " a sealed message (%zu, at most %zu): send it in smaller"
+		    " batches", m->nrcpt_seen, env->max_rcpts);
+		return refuse(m, rep);
+	}
+	if (m->nrcpts == 0) {
+		policy_reply_set(rep, "554", "5.5.1", "no valid recipients");
+		return refuse(m, rep);
+	}
+	if (m->hdrs.len > SEAL_HEADER_MAX || m->names_overflow) {
+		policy_reply_set(rep, "552", "5.3.4", "message header too large"
+		    " to seal (more than %d bytes or %d header names)",
+		    SEAL_HEADER_MAX, SEAL_NAMES_MAX);
+		return refuse(m, rep);
+	}
+	if (policy_check(&m->ph, time(NULL), m->lab.default_expiry_days,
+	    env->cost.date_order, &m->pol, rep) == -1)
+		return refuse(m, rep);
+	r = notify_has_variant(env->notify, &m->lab, m->pol.template_variant, &err);
+	if (r == -1)
+		return tempfail(m, rep, "notice template broken", &err);
+	if (r == 0) {
+		policy_reply_set(rep, "550", "5.7.1", "X-Sealmail-Template: this"
+		    " lab has no template variant %s", m->pol.template_variant);
+		return refuse(m, rep);
+	}
+	if ((rc = resolve_rcpts(m, rep)) != SEAL_OK)
+		return rc;
+	memset(&meta, 0, sizeof(meta));
+	meta.lab_id = m->lab.id;
+	meta.sender = m->sender;
+	meta.reference = m->pol.reference[0] ? m->pol.reference : NULL;
+	meta.expires = m->pol.expires;
+	meta.chunk_size = env->chunk_size;
+	if (store_begin(&m->st, m->db, env->kr, &meta, &err) == -1)
+		return tempfail(m, rep, "cannot open the escrow", &err);
+	if (store_append(m->st, m->hdrs.p ? m->hdrs.p : "", m->hdrs.len, &err) == -1 ||
+	    store_append(m->st, "\r\n", 2, &err) == -1) {
+		m->db_broken = 1;
+		return tempfail(m, rep, "escrow write failed", &err);
+	}
+	buf_free(&m->hdrs);	/* wiped: it held the original headers */
+	return SEAL_OK;
+}
+
+enum seal_rc
+seal_msg_body(struct seal_conn *c, const unsigned char *p, size_t n,
+    struct policy_reply *rep)
+{
+	struct seal_msg *m = c->msg;
+	struct sm_err err;
+	enum seal_rc rc;
+
+	if (m == NULL || !m->has_lab)
+		return c->can_skip ? SEAL_SKIP : SEAL_OK;
+	if (!m->eoh_done && (rc = seal_msg_eoh(c, rep)) != SEAL_OK)
+		return rc;
+	if (m->failed != SEAL_OK) {
+		*rep = m->rep;
+		return m->failed;
+	}
+	if (store_msg_size(m->st) + n > c->env->max_size) {
+		policy_reply_set(rep, "552", "5.3.4", "message too big to seal"
+		    " (more than %llu bytes)", c->env->max_size);
+		return refuse(m, rep);
+	}
+	if (store_append(m->st, p, n, &err) == -1) {
+		m->db_broken = 1;
+		return tempfail(m, rep, "escrow write failed", &err);
+	}
+	return SEAL_OK;
+}
+
+/* Deletes every occurrence of each header not kept (all X-Sealmail-*
+ * when keep_others), highest index first so no index shifts under us. */
+static int
+strip_headers(struct seal_msg *m, SMFICTX *ctx, int sealed)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < m->nhn; i++) {
+		const char *name = m->hn[i].name;
+
+		if (sealed ? notify_header_kept(name) : !policy_is_ours(name))
+			continue;
+		for (k = m->hn[i].count; k >= 1; k--)
+			if (sm_chgheader(ctx, name, k, NULL) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+static int
+add_header(struct seal_conn *c, SMFICTX *ctx, const char *name,
+    const char *value)
+{
+	char v[1200];
+	int n;
+
+	/* With SMFIP_HDR_LEADSPC the MTA adds no space after the colon. */
+	n = snprintf(v, sizeof(v), "%s%s", c->leadspc ? " " : "", value);
+	if (n < 0 || (size_t)n >= sizeof(v))
+		return -1;
+	return sm_addheader(ctx, name, v);
+}
+
+/* The original message becomes the first recipient's notice. */
+static int
+rewrite_in_place(struct seal_msg *m, SMFICTX *ctx, const struct notice *nt)
+{
+	struct seal_conn *c = m->conn;
+	char to[SM_ADDRESS_MAX + 3];
+	size_t i;
+
+	for (i = 1; i < m->nrcpts; i++)
+		if (sm_delrcpt(ctx, m->rcpts[i].raw) == -1)
+			return -1;
+	snprintf(to, sizeof(to), "<%s>", m->rcpts[0].addr);
+	if (strip_headers(m, ctx, 1) == -1 ||
+	    add_header(c, ctx, "To", to) == -1 ||
+	    add_header(c, ctx, "Subject", nt->subject) == -1 ||
+	    add_header(c, ctx, "MIME-Version", "1.0") == -1 ||
+	    add_header(c, ctx, "Content-Type", nt->content_type) == -1 ||
+	    add_header(c, ctx, "Content-Transfer-Encoding", nt->cte) == -1 ||
+	    add_header(c, ctx, "X-Sealmail-Id", store_msg_id(m->st)) == -1)
+		return -1;
+	return sm_replacebody(ctx, (const unsigned char *)nt->body.p, nt->body.len);
+}
+
+static void
+record_notified(struct seal_msg *m)
+{
+	struct sm_err err;
+	struct event ev;
+	size_t i;
+
+	for (i = 0; i < m->nrcpts; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = "notified";
+		ev.lab_id = m->lab.id;
+		ev.message_id = store_msg_id(m->st);
+		ev.delivery_id = store_msg_delivery_id(m->st, i);
+		ev.client_addr = m->conn->client_addr[0] ? m->conn->client_addr : NULL;
+		ev.detail = i == 0 ? "in-place" : "separate";
+		/* The escrow and the notices are out: failing the message
+		 * now would only send duplicates.  The gap is logged. */
+		if (event_record(m->db, &ev, &err) == -1) {
+			char q[300];
+
+			m->db_broken = 1;
+			log_warn("event_failed", "msg=%s kind=notified reason=%s",
+			    store_msg_id(m->st), log_quote(err.msg, q, sizeof(q)));
+			return;
+		}
+	}
+}
+
+enum seal_rc
+seal_msg_eom(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
+{
+	const struct seal_env *env = c->env;
+	struct seal_msg *m = c->msg;
+	struct notice_info ni;
+	struct notice first, other;
+	const char *qid;
+	struct sm_err err;
+	enum seal_rc rc = SEAL_TEMPFAIL;
+	size_t i;
+
+	if (m == NULL)
+		return SEAL_OK;
+	qid = sm_getsymval(ctx, "i");
+	if (qid != NULL)
+		snprintf(m->qid, sizeof(m->qid), "%s", qid);
+	if (!m->has_lab) {
+		if (m->ours > 0) {
+			if (strip_headers(m, ctx, 0) == -1)
+				return tempfail(m, rep, "cannot remove X-Sealmail headers", NULL);
+			log_event("passed", "qid=%s stripped=%d", m->qid[0] ? m->qid : "-",
+			    m->ours);
+		}
+		return SEAL_OK;
+	}
+	/* A message without a body never saw end-of-header work. */
+	if (!m->eoh_done && (rc = seal_msg_eoh(c, rep)) != SEAL_OK)
+		return rc;
+	if (m->failed != SEAL_OK) {
+		*rep = m->rep;
+		return m->failed;
+	}
+	notice_init(&first);
+	notice_init(&other);
+	for (i = 0; i < m->nrcpts; i++) {
+		if (store_add_delivery(m->st, &m->rcpts[i].d, m->rcpts[i].token, &err) == -1) {
+			rc = tempfail(m, rep, "cannot record the recipients", &err);
+			goto out;
+		}
+	}
+	memset(&ni, 0, sizeof(ni));
+	ni.lab = &m->lab;
+	ni.variant = m->pol.template_variant;
+	ni.expires = m->pol.expires;
+	ni.reference = m->pol.reference;
+	ni.token = m->rcpts[0].token;
+	/* Render before committing: a broken template must not leave an
+	 * escrow row that nobody was told about. */
+	if (notify_render(env->notify, &ni, &first, &err) == -1) {
+		rc = tempfail(m, rep, "cannot render the notice", &err);
+		goto out;
+	}
+	(void)sm_progress(ctx);
+	if (store_commit(m->st, c->client_addr[0] ? c->client_addr : NULL, &err) == -1) {
+		m->db_broken = 1;
+		rc = tempfail(m, rep, "escrow commit failed", &err);
+		goto out;
+	}
+	log_event("sealed", "msg=%s qid=%s lab=%lld via=%s rcpts=%zu size=%llu",
+	    store_msg_id(m->st), m->qid[0] ? m->qid : "-", m->lab.id,
+	    lab_via_name(m->lab.via), m->nrcpts,
+	    (unsigned long long)store_msg_size(m->st));
+	/* The escrow is committed first so no notice ever points at nothing.
+	 * If a separate notice cannot be submitted the whole message is
+	 * tempfailed: the MTA retries it, sealing it again, so recipients
+	 * already notified get a second notice with a second link (both
+	 * work).  A duplicate notice is better than a patient never told. */
+	for (i = 1; i < m->nrcpts; i++) {
+		ni.token = m->rcpts[i].token;
+		if (notify_render(env->notify, &ni, &other, &err) == -1) {
+			rc = tempfail(m, rep, "cannot render the notice", &err);
+			goto out;
+		}
+		if (notify_submit(env->notify, m->sender, m->rcpts[i].addr,
+		    m->kept.p ? m->kept.p : "", m->kept.len, store_msg_id(m->st),
+		    &other, &err) == -1) {
+			rc = tempfail(m, rep, "cannot submit a notice", &err);
+			goto out;
+		}
+		if (i % 16 == 0)
+			(void)sm_progress(ctx);
+	}
+	if (rewrite_in_place(m, ctx, &first) == -1) {
+		rc = tempfail(m, rep, "cannot rewrite the message", NULL);
+		goto out;
+	}
+	record_notified(m);
+	rc = SEAL_OK;
+out:
+	notice_free(&first);
+	notice_free(&other);
+	return rc;
+}
