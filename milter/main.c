@@ -26,6 +26,7 @@
 #include "callbacks.h"
 #include "config.h"
 #include "crypto.h"
+#include "event.h"
 #include "log.h"
 #include "notify.h"
 #include "pool.h"
@@ -78,6 +79,27 @@ facility_of(const char *name)
 		if (strcmp(map[i].n, name) == 0)
 			return map[i].f;
 	return LOG_MAIL;
+}
+
+/* The escrow's public key, the signing key and the pepper, never the
+ * escrow's secret key; the audit key too when the key directory has one,
+ * so the sealed and notified events carry their MAC from the start. */
+static int
+load_keys(const struct config *cf, struct keyring **kr, struct sm_err *err)
+{
+	const char *dir = config_str(cf, "keys.dir");
+	int version = (int)config_int(cf, "keys.escrow_version");
+	unsigned need = KEY_ESCROW_PUBLIC | KEY_SIGN_SECRET | KEY_PEPPER;
+	struct sm_err why;
+	char q[300];
+
+	if (keyring_load(kr, dir, version, need | KEY_AUDIT, &why) == 0)
+		return event_audit_key_set(*kr, err);
+	if (keyring_load(kr, dir, version, need, err) == -1)
+		return -1;
+	log_warn("no_audit_key", "reason=%s events=unsigned",
+	    log_quote(why.msg, q, sizeof(q)));
+	return 0;
 }
 
 static int
@@ -291,12 +313,12 @@ cleanup_files(struct milter *m)
 		(void)unlink(m->pid_path);
 }
 
-/* libmilter notices smfi_stop only when its listener's poll times out
- * (about 5 s).  The main thread takes the signals instead, stops new
- * connections, lets messages in flight finish for a few seconds, and exits
- * without waiting for libmilter: an MTA whose milter connection drops
- * mid-message applies milter_default_action (tempfail), so nothing is lost
- * or passes in clear. */
+/* libmilter notices a stop only when its listener's poll times out
+ * (about 5 s).  The main thread takes the signals instead, removes the
+ * socket, lets end-of-message work in progress finish (a commit and its
+ * notices), and exits without waiting for libmilter: an MTA whose milter
+ * connection drops mid-message applies milter_default_action (tempfail),
+ * so nothing is lost or passes in clear. */
 static int
 wait_for_signals(struct milter *m, const sigset_t *set)
 {
@@ -317,11 +339,14 @@ wait_for_signals(struct milter *m, const sigset_t *set)
 		log_event("stopped", "reason=%s rc=%d", "smfi_main returned", m->smfi_rc);
 		return m->smfi_rc == MI_SUCCESS ? 0 : 1;
 	}
-	(void)smfi_stop();
+	/* Not smfi_stop(): it takes libmilter's listener lock, which the
+	 * listener holds through its 5 s poll.  Removing the socket path is
+	 * enough to turn new connections away. */
+	cleanup_files(m);
 	until = time(NULL) + STOP_GRACE_SECS;
-	while (seal_active() > 0 && time(NULL) < until)
+	while (seal_busy() > 0 && time(NULL) < until)
 		nanosleep(&nap, NULL);
-	log_event("stopped", "signal=%d in_flight=%d", sig, seal_active());
+	log_event("stopped", "signal=%d in_flight=%d", sig, seal_busy());
 	return 0;
 }
 
@@ -388,9 +413,7 @@ main(int argc, char **argv)
 	g_mime_init();
 	if (template_global_init(&err) == -1)
 		goto fail;
-	if (keyring_load(&m.kr, config_str(m.cf, "keys.dir"),
-	    (int)config_int(m.cf, "keys.escrow_version"),
-	    KEY_ESCROW_PUBLIC | KEY_SIGN_SECRET | KEY_PEPPER, &err) == -1)
+	if (load_keys(m.cf, &m.kr, &err) == -1)
 		goto fail;
 	if (notify_new(&m.notify, m.cf, &err) == -1)
 		goto fail;

@@ -323,10 +323,11 @@ policy_resolve(const struct policy *pol, const char *answer_hash,
 		break;
 	}
 	if (rec != NULL && recipient_usable(rec)) {
-		/* The portal checks against the table's hash, so an answer
-		 * the lab updates later still works. */
+		/* Question and hash both stay in the table (the portal reads
+		 * them through recipient_id), so a lab that later changes a
+		 * recipient's question and answer changes them together. */
 		d->kind = rec->kind;
-		d->question = rec->kind == VERIF_QUESTION ? rec->question : NULL;
+		d->question = NULL;
 		d->recipient_id = rec->id;
 		return 0;
 	}

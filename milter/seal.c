@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <errmsg.h>
 #include <sodium.h>
 
 #include "buf.h"
@@ -70,26 +71,30 @@ struct seal_msg {
 	struct store_msg *st;
 };
 
-static pthread_mutex_t active_lock = PTHREAD_MUTEX_INITIALIZER;
-static int active;
+/* Messages inside end-of-message work (commit, notices, rewrite): the
+ * only step that must not be cut short at shutdown.  A message between
+ * callbacks is safe to drop: its transaction rolls back and the MTA,
+ * losing the milter, applies milter_default_action (tempfail). */
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static int busy;
 
 int
-seal_active(void)
+seal_busy(void)
 {
 	int n;
 
-	pthread_mutex_lock(&active_lock);
-	n = active;
-	pthread_mutex_unlock(&active_lock);
+	pthread_mutex_lock(&busy_lock);
+	n = busy;
+	pthread_mutex_unlock(&busy_lock);
 	return n;
 }
 
 static void
-active_add(int d)
+busy_add(int d)
 {
-	pthread_mutex_lock(&active_lock);
-	active += d;
-	pthread_mutex_unlock(&active_lock);
+	pthread_mutex_lock(&busy_lock);
+	busy += d;
+	pthread_mutex_unlock(&busy_lock);
 }
 
 struct seal_conn *
@@ -175,7 +180,6 @@ seal_msg_end(struct seal_conn *c)
 	sodium_memzero(&m->pol, sizeof(m->pol));
 	sodium_memzero(m->answer_hash, sizeof(m->answer_hash));
 	free(m);
-	active_add(-1);
 }
 
 /* "<a@b>" -> "a@b"; -1 when the result does not fit. */
@@ -211,7 +215,6 @@ seal_msg_start(struct seal_conn *c, const char *sender_arg,
 		policy_reply_set(rep, "451", "4.3.0", "sealmail: out of memory, try again later");
 		return SEAL_TEMPFAIL;
 	}
-	active_add(1);
 	m->conn = c;
 	c->msg = m;
 	buf_init(&m->hdrs, SEAL_HEADER_MAX);
@@ -563,8 +566,17 @@ record_notified(struct seal_msg *m)
 {
 	struct sm_err err;
 	struct event ev;
+	char q[300];
 	size_t i;
+	int tx = 0;
 
+	/* One transaction for many rows: one log flush instead of one per
+	 * recipient.  A single row needs none (autocommit). */
+	if (m->nrcpts > 1) {
+		if (db_begin(m->db, &err) == -1)
+			goto fail;
+		tx = 1;
+	}
 	for (i = 0; i < m->nrcpts; i++) {
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = "notified";
@@ -573,21 +585,37 @@ record_notified(struct seal_msg *m)
 		ev.delivery_id = store_msg_delivery_id(m->st, i);
 		ev.client_addr = m->conn->client_addr[0] ? m->conn->client_addr : NULL;
 		ev.detail = i == 0 ? "in-place" : "separate";
-		/* The escrow and the notices are out: failing the message
-		 * now would only send duplicates.  The gap is logged. */
-		if (event_record(m->db, &ev, &err) == -1) {
-			char q[300];
-
-			m->db_broken = 1;
-			log_warn("event_failed", "msg=%s kind=notified reason=%s",
-			    store_msg_id(m->st), log_quote(err.msg, q, sizeof(q)));
-			return;
-		}
+		if (event_record(m->db, &ev, &err) == -1)
+			goto fail;
 	}
+	if (tx && db_commit(m->db, &err) == -1)
+		goto fail;
+	return;
+fail:
+	/* The escrow and the notices are out: failing the message now
+	 * would only send duplicates.  The gap in the trail is logged. */
+	if (tx)
+		db_rollback(m->db);
+	m->db_broken = 1;
+	log_warn("event_failed", "msg=%s kind=notified reason=%s",
+	    store_msg_id(m->st), log_quote(err.msg, q, sizeof(q)));
 }
+
+static enum seal_rc eom_work(struct seal_conn *, SMFICTX *, struct policy_reply *);
 
 enum seal_rc
 seal_msg_eom(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
+{
+	enum seal_rc rc;
+
+	busy_add(1);
+	rc = eom_work(c, ctx, rep);
+	busy_add(-1);
+	return rc;
+}
+
+static enum seal_rc
+eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 {
 	const struct seal_env *env = c->env;
 	struct seal_msg *m = c->msg;
@@ -641,6 +669,15 @@ seal_msg_eom(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	}
 	(void)sm_progress(ctx);
 	if (store_commit(m->st, c->client_addr[0] ? c->client_addr : NULL, &err) == -1) {
+		unsigned e = db_errno(m->db);
+
+		/* The connection died around COMMIT: the server may have
+		 * committed without telling us.  Named in the log so an
+		 * operator can purge the row nobody was notified about;
+		 * the MTA's retry seals the message again. */
+		if (e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST)
+			log_warn("commit_unknown", "msg=%s lab=%lld",
+			    store_msg_id(m->st), m->lab.id);
 		m->db_broken = 1;
 		rc = tempfail(m, rep, "escrow commit failed", &err);
 		goto out;

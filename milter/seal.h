@@ -70,7 +70,7 @@ enum seal_rc seal_msg_eom(struct seal_conn *c, SMFICTX *ctx,
 /* Ends the message on every path (after eom, abort, close, a new MAIL). */
 void seal_msg_end(struct seal_conn *c);
 
-/* Messages between MAIL FROM and their end, for a prompt clean shutdown. */
-int seal_active(void);
+/* Messages inside end-of-message work, which shutdown waits for. */
+int seal_busy(void);
 
 #endif

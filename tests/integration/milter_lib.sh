@@ -93,10 +93,59 @@ no_marker() {
 	grep -qaF -- "$m" "$MAILLOG" 2>/dev/null && where+=" maillog"
 	grep -qaF -- "$m" "$MILTER_LOG" 2>/dev/null && where+=" milter-log"
 	mariadb-dump --no-defaults --socket="$MYSQL_SOCKET" --single-transaction \
-		sealmail 2>/dev/null | grep -qaF -- "$m" && where+=" database-dump"
+		sealmail 2>/dev/null | grep -qaF -- "$m"
+	local st=("${PIPESTATUS[@]}")
+	if ((st[1] == 0)); then
+		where+=" database-dump"
+	elif ((st[0] != 0)); then
+		echo "mariadb-dump failed (status ${st[0]}): cannot check the database"
+		return 1
+	fi
 	if [[ -n $where ]]; then
 		echo "marker $m found in:$where"
 		return 1
 	fi
 	return 0
+}
+
+# send_raw FILE RCPT...: sends FILE, a whole message with CRLF lines, as is
+# (NUL bytes, 8-bit, huge lines and all).  Prints the reply that decided
+# the message ("250 ...", or the first 4xx/5xx) and exits 0 on 250.
+send_raw() {
+	python3 - "$SMTP_PORT" "$LAB_SENDER" "$@" <<'PY'
+import smtplib, sys
+port, sender, path, *rcpts = sys.argv[1:]
+with open(path, 'rb') as f:
+    data = f.read()
+s = smtplib.SMTP('127.0.0.1', int(port), timeout=600)
+def out(code, msg):
+    print(code, msg.decode('ascii', 'replace').replace('\n', ' '))
+    sys.exit(0 if code == 250 else 1)
+try:
+    s.ehlo('client.test')
+    code, msg = s.mail(sender, ['BODY=8BITMIME'])
+    if code != 250: out(code, msg)
+    ok = 0
+    for r in rcpts:
+        code, msg = s.rcpt(r)
+        if code != 250: out(code, msg)
+    code, msg = s.data(data)
+    out(code, msg)
+finally:
+    try: s.quit()
+    except Exception: pass
+PY
+}
+
+# message FILE [header lines...] -- BODY: writes a CRLF message.
+message() {
+	local f=$1
+	shift
+	: >"$f"
+	while (($#)) && [[ $1 != -- ]]; do
+		printf '%s\r\n' "$1" >>"$f"
+		shift
+	done
+	[[ ${1:-} == -- ]] && shift
+	printf '\r\n%s\r\n' "${1:-}" >>"$f"
 }
