@@ -1,0 +1,12 @@
+/* pickup.h - GET /m/<token>: the verification form.  Safe for scanners:
+ * one indexed lookup, no Argon2id, nothing consumed or locked. */
+#ifndef PORTAL_PICKUP_H
+#define PORTAL_PICKUP_H
+
+struct ctx;
+
+void pickup_get(struct ctx *c);
+/* The form again, with an error text key (verify.c) and status. */
+void pickup_form(struct ctx *c, int status, const char *error_key);
+
+#endif
