@@ -40,12 +40,22 @@ static const struct grant {
 	{ "milter", "INSERT", "deliveries" },
 	{ "milter", "INSERT", "events" },
 	{ "portal", "SELECT", "labs" },
-	{ "portal", "SELECT", "recipients" },
-	{ "portal", "SELECT", "messages" },
+	/* The admin pages and the API retract and change expiry (lifecycle.c)
+	 * but never purge: purging stays with sealmailctl. */
+	{ "portal", "SELECT, UPDATE (retracted, expires)", "messages" },
 	{ "portal", "SELECT", "message_chunks" },
 	{ "portal", "SELECT, UPDATE", "deliveries" },
 	{ "portal", "SELECT, INSERT, UPDATE, DELETE", "sessions" },
-	{ "portal", "INSERT", "events" },
+	/* INSERT for every page; SELECT for the lab's timeline and export. */
+	{ "portal", "SELECT, INSERT", "events" },
+	/* CSV upload and PUT /api/v1/recipients (recipient_import.c). */
+	{ "portal", "SELECT, INSERT, UPDATE, DELETE", "recipients" },
+	/* Lab users log in (lockout, TOTP step); users are created only by
+	 * sealmailctl, so no INSERT. */
+	{ "portal", "SELECT, UPDATE (failed_attempts, locked_until,"
+	    " totp_last_step, updated)", "lab_users" },
+	{ "portal", "SELECT, UPDATE (last_used)", "api_keys" },
+	{ "portal", "SELECT, INSERT, UPDATE, DELETE", "rate_limits" },
 	{ "admin", "ALL PRIVILEGES", NULL },
 };
 
@@ -237,7 +247,7 @@ cmd_init(struct ctl *c)
 	if (keyring_generate(config_str(c->cf, "keys.dir"),
 	    (int)config_int(c->cf, "keys.escrow_version"),
 	    KEY_ESCROW_PUBLIC | KEY_ESCROW_SECRET | KEY_SIGN_SECRET |
-	    KEY_SIGN_PUBLIC | KEY_PEPPER, &err) == -1) {
+	    KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT, &err) == -1) {
 		rc = ctl_fail("%s", err.msg);
 		goto out;
 	}

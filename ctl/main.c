@@ -30,6 +30,16 @@ static const struct {
 	{ "keygen", cmd_keygen, "create missing key files (a new escrow version)" },
 	{ "reseal", cmd_reseal, "re-seal every data key to the current escrow key" },
 	{ "lab", cmd_lab, "add, list and change labs and their senders" },
+	{ "recipients", cmd_recipients, "import, list and delete a lab's recipients" },
+	{ "events", cmd_events, "search the audit trail (text, JSON or CSV)" },
+	{ "status", cmd_status, "one message: deliveries, opens and events" },
+	{ "retract", cmd_retract, "retract a message, a reference or one delivery" },
+	{ "expire", cmd_expire, "change when a message expires" },
+	{ "unlock", cmd_unlock, "unlock a delivery locked by failed verifications" },
+	{ "purge", cmd_purge, "crypto-shred expired and retracted messages" },
+	{ "audit", cmd_audit, "seal and verify the tamper-evident audit trail" },
+	{ "user", cmd_user, "add, reset and disable lab users (admin pages)" },
+	{ "apikey", cmd_apikey, "create, list and revoke lab API keys" },
 };
 
 static void
@@ -43,7 +53,7 @@ usage(FILE *out)
 	    "  -V, --version      print the version\n"
 	    "  -h, --help         this help\n\ncommands:\n", SYSCONFDIR);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\nSee sealmailctl(8).\n");
 }
 

@@ -34,6 +34,7 @@ struct keyring_secret {
 	unsigned char escrow_sk[SM_ESCROW_VERSIONS_MAX + 1][ESCROW_KEYBYTES];
 	unsigned char sign_sk[crypto_sign_SECRETKEYBYTES];
 	unsigned char pepper[SM_PEPPER_BYTES];
+	unsigned char audit[SM_AUDIT_KEY_BYTES];
 };
 
 struct keyring {
@@ -43,6 +44,7 @@ struct keyring {
 	int have_sign_sk;
 	int have_sign_pk;
 	int have_pepper;
+	int have_audit;
 	unsigned char have_escrow_sk[SM_ESCROW_VERSIONS_MAX + 1];
 	/* Public halves: the current one for sealing, and one per loaded
 	 * secret because crypto_box_seal_open needs both halves. */
@@ -290,12 +292,25 @@ load_pepper(struct keyring *kr, const char *dir, struct sm_err *err)
 	return 0;
 }
 
+static int
+load_audit(struct keyring *kr, const char *dir, struct sm_err *err)
+{
+	char path[PATH_MAX];
+
+	if (key_path(path, sizeof(path), dir, "audit", err) == -1)
+		return -1;
+	if (read_secret(path, kr->sec->audit, SM_AUDIT_KEY_BYTES, err) == -1)
+		return -1;
+	kr->have_audit = 1;
+	return 0;
+}
+
 int
 keyring_load(struct keyring **out, const char *dir, int escrow_version,
     unsigned need, struct sm_err *err)
 {
 	const unsigned known = KEY_ESCROW_PUBLIC | KEY_ESCROW_SECRET |
-	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER;
+	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT;
 	struct keyring *kr = NULL;
 	int rc = -1;
 
@@ -347,6 +362,8 @@ keyring_load(struct keyring **out, const char *dir, int escrow_version,
 		goto out;
 	if ((need & KEY_PEPPER) != 0 && load_pepper(kr, dir, err) == -1)
 		goto out;
+	if ((need & KEY_AUDIT) != 0 && load_audit(kr, dir, err) == -1)
+		goto out;
 	if (sodium_mprotect_readonly(kr->sec) != 0) {
 		sm_err_set(err, "cannot protect key memory: %s",
 		    strerror(errno));
@@ -382,6 +399,14 @@ keyring_pepper(const struct keyring *kr)
 	if (kr == NULL || !kr->have_pepper)
 		return NULL;
 	return kr->sec->pepper;
+}
+
+const unsigned char *
+keyring_audit_key(const struct keyring *kr)
+{
+	if (kr == NULL || !kr->have_audit)
+		return NULL;
+	return kr->sec->audit;
 }
 
 /* Creates path exclusively; a file that appeared meanwhile is an error,
@@ -501,29 +526,31 @@ out:
 	return rc;
 }
 
+/* A random secret of len bytes in a file of its own (pepper, audit). */
 static int
-generate_pepper(const char *dir, int *created, struct sm_err *err)
+generate_secret(const char *dir, const char *name, size_t len, int *created,
+    struct sm_err *err)
 {
 	char path[PATH_MAX];
-	unsigned char *pepper = NULL;
+	unsigned char *key = NULL;
 	int e, rc = -1;
 
-	if (key_path(path, sizeof(path), dir, "pepper", err) == -1)
+	if (key_path(path, sizeof(path), dir, name, err) == -1)
 		return -1;
 	if ((e = file_exists(path, err)) != 0)
 		return e == 1 ? 0 : -1;
-	pepper = sodium_malloc(SM_PEPPER_BYTES);
-	if (pepper == NULL) {
+	key = sodium_malloc(len);
+	if (key == NULL) {
 		sm_err_set(err, "%s: out of memory", path);
 		return -1;
 	}
-	randombytes_buf(pepper, SM_PEPPER_BYTES);
-	if (write_new(path, pepper, SM_PEPPER_BYTES, 0600, err) == -1)
+	randombytes_buf(key, len);
+	if (write_new(path, key, len, 0600, err) == -1)
 		goto out;
 	*created = 1;
 	rc = 0;
 out:
-	sodium_free(pepper);
+	sodium_free(key);
 	return rc;
 }
 
@@ -554,7 +581,7 @@ keyring_generate(const char *dir, int escrow_version, unsigned what,
     struct sm_err *err)
 {
 	const unsigned known = KEY_ESCROW_PUBLIC | KEY_ESCROW_SECRET |
-	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER;
+	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT;
 	char skname[64], pkname[64];
 	struct stat st;
 	int created = 0;
@@ -597,8 +624,11 @@ keyring_generate(const char *dir, int escrow_version, unsigned what,
 	    generate_pair(dir, PAIR_SIGN, "sign.key", "sign.pub", &created,
 	    err) == -1)
 		return -1;
-	if ((what & KEY_PEPPER) != 0 &&
-	    generate_pepper(dir, &created, err) == -1)
+	if ((what & KEY_PEPPER) != 0 && generate_secret(dir, "pepper",
+	    SM_PEPPER_BYTES, &created, err) == -1)
+		return -1;
+	if ((what & KEY_AUDIT) != 0 && generate_secret(dir, "audit",
+	    SM_AUDIT_KEY_BYTES, &created, err) == -1)
 		return -1;
 	if (created && sync_dir(dir, err) == -1)
 		return -1;

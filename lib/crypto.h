@@ -23,6 +23,7 @@
 #define SM_TOKEN_CHARS 43		/* base64url, no padding */
 #define SM_TOKEN_TEXT (SM_TOKEN_CHARS + 1)
 #define SM_PEPPER_BYTES 32
+#define SM_AUDIT_KEY_BYTES crypto_generichash_KEYBYTES
 #define SM_ESCROW_VERSIONS_MAX 64
 
 /* Which keys a program needs from the key directory. */
@@ -32,10 +33,11 @@ enum key_need {
 	KEY_SIGN_SECRET = 1 << 2,	/* signing sealed messages (milter) */
 	KEY_SIGN_PUBLIC = 1 << 3,	/* checking signatures (portal, ctl) */
 	KEY_PEPPER = 1 << 4,		/* answer and password hashing */
+	KEY_AUDIT = 1 << 5,		/* MACs on the audit trail (event.h) */
 };
 
 /* Key directory layout (one file per key, raw bytes):
- *   escrow-N.pub  escrow-N.key  sign.pub  sign.key  pepper
+ *   escrow-N.pub  escrow-N.key  sign.pub  sign.key  pepper  audit
  * Secret files must be mode 0600 or stricter (config_secret_read). */
 struct keyring;
 
@@ -44,6 +46,8 @@ int keyring_load(struct keyring **out, const char *dir, int escrow_version,
 void keyring_free(struct keyring *kr);
 int keyring_escrow_version(const struct keyring *kr);
 const unsigned char *keyring_pepper(const struct keyring *kr);
+/* SM_AUDIT_KEY_BYTES, or NULL when KEY_AUDIT was not loaded. */
+const unsigned char *keyring_audit_key(const struct keyring *kr);
 
 /* Creates the key files of `what` that do not exist yet (never overwrites):
  * for KEY_ESCROW_* the pair of the given version, for KEY_SIGN_* the

@@ -233,7 +233,8 @@ chunk_round_trip_restores_every_size(void **state)
 		assert_non_null(back);
 		randombytes_buf(pt, n);
 		assert_int_equal(chunk_seal(key, id, i, final, pt, n, ct), 0);
-		if (n > 0)
+		/* Short ciphertexts can match by chance (1 in 256 for one byte). */
+		if (n >= 16)
 			assert_memory_not_equal(pt, ct, n);
 		assert_int_equal(chunk_open(key, id, i, final, ct,
 		    n + SM_TAG_BYTES, back, &err), 0);
