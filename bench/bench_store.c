@@ -148,8 +148,12 @@ main(int argc, char **argv)
 		pid = fork();
 		if (pid == -1)
 			return 1;
-		if (pid == 0)
-			_exit(run(conf, sizes[i]));
+		if (pid == 0) {
+			int r = run(conf, sizes[i]);
+
+			fflush(stdout);
+			_exit(r);
+		}
 		if (waitpid(pid, &st, 0) == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			rc = 1;
 	}
