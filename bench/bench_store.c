@@ -105,7 +105,7 @@ run(const char *conf, long mb)
 		snprintf(err.msg, sizeof(err.msg), "read back %llu of %llu bytes", back, total);
 		goto out;
 	}
-	printf("store size_mb=%ld seal_s=%.2f read_s=%.2f peak_rss_before_kib=%ld"
+	printf("bench=store size_mb=%ld seal_s=%.2f read_s=%.2f peak_rss_before_kib=%ld"
 	    " peak_rss_sealed_kib=%ld peak_rss_read_kib=%ld\n", mb, t1 - t0, t2 - t1,
 	    base, sealed_peak, peak_kib());
 	rc = 0;

@@ -71,7 +71,7 @@ main(int argc, char **argv)
 		if (t0 < best)
 			best = t0;
 	}
-	printf("verification (Argon2id ops=%lld mem=%lld KiB): mean %.2f ms, best %.2f ms over %ld\n",
+	printf("bench=verify argon2_ops=%lld argon2_mem_kib=%lld mean_ms=%.2f best_ms=%.2f runs=%ld\n",
 	    config_int(cf, "crypto.argon2_ops"), config_int(cf, "crypto.argon2_mem_kib"),
 	    total / (double)n, best, n);
 	ret = 0;

@@ -45,8 +45,9 @@ cmd_reseal(struct ctl *c)
 	static const char pick[] = "SELECT id, key_version, sealed_key FROM messages"
 	    " WHERE sealed_key IS NOT NULL AND key_version <> ? AND id > ?"
 	    " ORDER BY id LIMIT 256";
+	/* A purge between our SELECT and this UPDATE must stay a purge. */
 	static const char upd[] = "UPDATE messages SET sealed_key = ?, key_version = ?"
-	    " WHERE id = ? AND key_version = ?";
+	    " WHERE id = ? AND key_version = ? AND sealed_key IS NOT NULL";
 	struct pending *batch = NULL;
 	struct keyring *kr = NULL;
 	struct db *db = NULL;

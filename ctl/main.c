@@ -20,26 +20,55 @@
 #define SYSCONFDIR "/etc"
 #endif
 
+/* The synopsis answers "sealmailctl COMMAND --help" before any config is
+ * read, so help works on a host that is not set up yet. */
 static const struct {
 	const char *name;
 	int (*fn)(struct ctl *);
 	const char *help;
+	const char *synopsis;
 } commands[] = {
-	{ "init", cmd_init, "create database, accounts, schema and keys" },
-	{ "migrate", cmd_migrate, "apply pending schema migrations" },
-	{ "keygen", cmd_keygen, "create missing key files (a new escrow version)" },
-	{ "reseal", cmd_reseal, "re-seal every data key to the current escrow key" },
-	{ "lab", cmd_lab, "add, list and change labs and their senders" },
-	{ "recipients", cmd_recipients, "import, list and delete a lab's recipients" },
-	{ "events", cmd_events, "search the audit trail (text, JSON or CSV)" },
-	{ "status", cmd_status, "one message: deliveries, opens and events" },
-	{ "retract", cmd_retract, "retract a message, a reference or one delivery" },
-	{ "expire", cmd_expire, "change when a message expires" },
-	{ "unlock", cmd_unlock, "unlock a delivery locked by failed verifications" },
-	{ "purge", cmd_purge, "crypto-shred expired and retracted messages" },
-	{ "audit", cmd_audit, "seal and verify the tamper-evident audit trail" },
-	{ "user", cmd_user, "add, reset and disable lab users (admin pages)" },
-	{ "apikey", cmd_apikey, "create, list and revoke lab API keys" },
+	{ "init", cmd_init, "create database, accounts, schema and keys",
+	  "init [--db-admin-user USER] [--db-admin-password-file FILE]" },
+	{ "migrate", cmd_migrate, "apply pending schema migrations",
+	  "migrate [--status]" },
+	{ "keygen", cmd_keygen, "create missing key files (a new escrow version)",
+	  "keygen" },
+	{ "reseal", cmd_reseal, "re-seal every data key to the current escrow key",
+	  "reseal" },
+	{ "lab", cmd_lab, "add, list and change labs and their senders",
+	  "lab add NAME [--display TEXT] [--subject TEXT] [--contact TEXT]\n"
+	  "            [--colour #RRGGBB] [--expiry-days N] [--sasl LOGIN]\n"
+	  "            [--network CIDR] [--sender ADDR] [--domain DOMAIN] ...\n"
+	  "       sealmailctl lab list\n"
+	  "       sealmailctl lab sender add|del NAME sasl|network|address|domain VALUE" },
+	{ "recipients", cmd_recipients, "import, list and delete a lab's recipients",
+	  "recipients import --lab NAME [--dry-run] FILE.csv\n"
+	  "       sealmailctl recipients list --lab NAME [--json]\n"
+	  "       sealmailctl recipients delete --lab NAME ADDRESS" },
+	{ "events", cmd_events, "search the audit trail (text, JSON or CSV)",
+	  "events [--lab NAME] [--message ID] [--reference REF] [--recipient ADDR]\n"
+	  "            [--since DATE] [--until DATE] [--limit N] [--page N] [--json|--csv]" },
+	{ "status", cmd_status, "one message: deliveries, opens and events",
+	  "status MESSAGE_ID [--json]" },
+	{ "retract", cmd_retract, "retract a message, a reference or one delivery",
+	  "retract --message ID | --reference REF --lab NAME | --delivery ID" },
+	{ "expire", cmd_expire, "change when a message expires",
+	  "expire --message ID [--lab NAME] 7d|2w|6m|1y|YYYY-MM-DD" },
+	{ "unlock", cmd_unlock, "unlock a delivery locked by failed verifications",
+	  "unlock --delivery ID" },
+	{ "purge", cmd_purge, "crypto-shred expired and retracted messages",
+	  "purge [--dry-run] [--quiet]" },
+	{ "audit", cmd_audit, "seal and verify the tamper-evident audit trail",
+	  "audit seal [--grace SECONDS]\n"
+	  "       sealmailctl audit verify [--anchor SEQ:HEX]" },
+	{ "user", cmd_user, "add, reset and disable lab users (admin pages)",
+	  "user add --lab NAME --role viewer|sender-admin [--qr] LOGIN\n"
+	  "       sealmailctl user reset|disable [--qr] LOGIN" },
+	{ "apikey", cmd_apikey, "create, list and revoke lab API keys",
+	  "apikey create --lab NAME [--label TEXT]\n"
+	  "       sealmailctl apikey list [--lab NAME] [--json]\n"
+	  "       sealmailctl apikey revoke PREFIX" },
 };
 
 static void
@@ -134,6 +163,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealmailctl: unknown command \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	if (optind + 1 < argc && (strcmp(argv[optind + 1], "-h") == 0 ||
+	    strcmp(argv[optind + 1], "--help") == 0)) {
+		printf("usage: sealmailctl %s\n\n%s; see sealmailctl(8).\n",
+		    commands[i].synopsis, commands[i].help);
+		return 0;
 	}
 	if (sodium_init() < 0)
 		return ctl_fail("libsodium cannot initialise");

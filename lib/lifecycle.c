@@ -76,6 +76,22 @@ lock_message(struct db *db, long long lab_id, const char *id,
 	return r == 1 ? 0 : -1;
 }
 
+/* Sets retracted on the row SQL names by KEY and records the event; the
+ * caller holds the row lock and commits. */
+static int
+mark_retracted(struct db *db, const char *sql, struct db_val key,
+    long long owner, const char *msg, long long delivery,
+    const struct actor *who, struct sm_err *err)
+{
+	struct db_val a[2];
+
+	a[0] = DB_I(time(NULL));
+	a[1] = key;
+	if (db_exec(db, sql, a, 2, NULL, NULL, err) == -1)
+		return -1;
+	return record(db, "retracted", owner, msg, delivery, who, NULL, err);
+}
+
 int
 lifecycle_retract_message(struct db *db, long long lab_id,
     const char *message_id, const struct actor *who, int *changed,
@@ -84,7 +100,6 @@ lifecycle_retract_message(struct db *db, long long lab_id,
 	static const char sql[] = "UPDATE messages SET retracted = ?"
 	    " WHERE id = ? AND retracted IS NULL";
 	long long owner, retracted, purged, expires;
-	struct db_val a[2];
 	int r;
 
 	*changed = 0;
@@ -97,11 +112,8 @@ lifecycle_retract_message(struct db *db, long long lab_id,
 	if (r != 0)
 		goto fail;
 	if (retracted == 0) {
-		a[0] = DB_I(time(NULL));
-		a[1] = DB_S(message_id);
-		if (db_exec(db, sql, a, 2, NULL, NULL, err) == -1 ||
-		    record(db, "retracted", owner, message_id, 0, who, NULL,
-		    err) == -1) {
+		if (mark_retracted(db, sql, DB_S(message_id), owner, message_id,
+		    0, who, err) == -1) {
 			r = -1;
 			goto fail;
 		}
@@ -202,7 +214,6 @@ lifecycle_retract_delivery(struct db *db, long long lab_id,
 	    " WHERE id = ? AND retracted IS NULL";
 	char msg[SM_ID_HEX];
 	long long owner, retracted;
-	struct db_val a[2];
 	int r;
 
 	*changed = 0;
@@ -212,11 +223,8 @@ lifecycle_retract_delivery(struct db *db, long long lab_id,
 	if (r != 0)
 		goto fail;
 	if (retracted == 0) {
-		a[0] = DB_I(time(NULL));
-		a[1] = DB_I(delivery_id);
-		if (db_exec(db, sql, a, 2, NULL, NULL, err) == -1 ||
-		    record(db, "retracted", owner, msg, delivery_id, who, NULL,
-		    err) == -1) {
+		if (mark_retracted(db, sql, DB_I(delivery_id), owner, msg,
+		    delivery_id, who, err) == -1) {
 			r = -1;
 			goto fail;
 		}

@@ -12,6 +12,25 @@
 static int log_stderr = 1;
 static const char *log_ident = "sealmail";
 
+/* The syslog facility named by log.facility (config.c allows only these). */
+int
+log_facility(const char *name)
+{
+	static const struct { const char *n; int f; } map[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].n, name) == 0)
+			return map[i].f;
+	return LOG_MAIL;
+}
+
 void
 log_open(const char *ident, int to_stderr, int facility)
 {

@@ -5,6 +5,7 @@
 
 #include <syslog.h>
 
+int log_facility(const char *name);
 void log_open(const char *ident, int to_stderr, int facility);
 void log_close(void);
 /* Writes "event=<event> <fmt...>" at the given priority. */

@@ -63,24 +63,6 @@ struct milter {
 	int smfi_rc;
 };
 
-static int
-facility_of(const char *name)
-{
-	static const struct { const char *n; int f; } map[] = {
-		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i].n, name) == 0)
-			return map[i].f;
-	return LOG_MAIL;
-}
-
 /* The escrow's public key, the signing key and the pepper, never the
  * escrow's secret key; the audit key too when the key directory has one,
  * so the sealed and notified events carry their MAC from the start. */
@@ -408,7 +390,7 @@ main(int argc, char **argv)
 		config_free(m.cf);
 		return 0;
 	}
-	log_open("sealmail-milter", fg, facility_of(config_str(m.cf, "log.facility")));
+	log_open("sealmail-milter", fg, log_facility(config_str(m.cf, "log.facility")));
 	signal(SIGPIPE, SIG_IGN);	/* a dying sendmail must not kill us */
 	g_mime_init();
 	if (template_global_init(&err) == -1)

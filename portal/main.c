@@ -69,24 +69,6 @@ on_signal(int sig)
 		got_chld = 1;
 }
 
-static int
-facility_of(const char *name)
-{
-	static const struct { const char *n; int f; } map[] = {
-		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i].n, name) == 0)
-			return map[i].f;
-	return LOG_MAIL;
-}
-
 /* Reads the portal's database password; it stays in locked memory for
  * reconnects after privileges are gone. */
 static int
@@ -459,7 +441,7 @@ main(int argc, char **argv)
 		config_free(cf);
 		return 0;
 	}
-	log_open("sealmail-portal", fg || test, facility_of(config_str(cf, "log.facility")));
+	log_open("sealmail-portal", fg || test, log_facility(config_str(cf, "log.facility")));
 	p.cf = cf;
 	p.db_user = config_str(cf, "database.portal.user");
 	p.cost.ops = (unsigned long long)config_int(cf, "crypto.argon2_ops");
