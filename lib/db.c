@@ -15,7 +15,8 @@
 #include "db.h"
 
 #define DB_CACHE_MAX 64
-#define DB_ARGS_MAX 24
+/* Enough for a batch of events (event.h) in one INSERT. */
+#define DB_ARGS_MAX 160
 #define DB_COLS_MAX 24
 #define DB_PASSWORD_MAX 128
 
@@ -339,7 +340,7 @@ run(struct db *db, const char *sql, const struct db_val *args, size_t nargs,
 	if (db->cur != NULL)
 		db_query_end(db);
 	for (attempt = 0; attempt < 2; attempt++) {
-		memset(bind, 0, sizeof(bind));
+		memset(bind, 0, nargs * sizeof(bind[0]));
 		st = stmt_get(db, sql, err);
 		if (st == NULL)
 			goto retry;

@@ -6,6 +6,7 @@
  * off the hot path (audit.c). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -142,19 +143,13 @@ clean(const char *in, char *out, size_t cap)
 	return out;
 }
 
-int
-event_record(struct db *db, const struct event *ev, struct sm_err *err)
+/* Validates ev, cleans its text into q, stamps the time and MACs it: the
+ * row exactly as it will be stored, whenever that is. */
+static int
+prepare(const struct event *ev, struct event_queued *q, struct sm_err *err)
 {
-	static const char sql[] =
-	    "INSERT INTO events (at, kind, lab_id, message_id, delivery_id,"
-	    " client_addr, user_agent, detail, mac)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	char addr[EVENT_ADDR_MAX + 1], ua[EVENT_UA_MAX + 1];
-	char detail[EVENT_DETAIL_MAX + 1];
-	unsigned char mac[EVENT_MAC_BYTES];
 	struct event_row row;
 	struct timespec ts;
-	struct db_val args[9];
 
 	if (!event_kind_valid(ev->kind)) {
 		sm_err_set(err, "unknown event kind");
@@ -174,21 +169,126 @@ event_record(struct db *db, const struct event *ev, struct sm_err *err)
 	row.lab_id = ev->lab_id;
 	row.message_id = ev->message_id;
 	row.delivery_id = ev->delivery_id > 0 ? ev->delivery_id : 0;
-	row.client_addr = clean(ev->client_addr, addr, sizeof(addr));
-	row.user_agent = clean(ev->user_agent, ua, sizeof(ua));
-	row.detail = clean(ev->detail, detail, sizeof(detail));
-	args[0] = DB_I(row.at);
-	args[1] = DB_S(row.kind);
-	args[2] = DB_I(row.lab_id);
-	args[3] = DB_SNUL(row.message_id);
-	args[4] = row.delivery_id > 0 ? DB_I(row.delivery_id) : DB_NUL;
-	args[5] = DB_SNUL(row.client_addr);
-	args[6] = DB_SNUL(row.user_agent);
-	args[7] = DB_SNUL(row.detail);
-	if (audit_key != NULL) {
-		event_mac(audit_key, &row, mac);
-		args[8] = DB_B(mac, sizeof(mac));
-	} else
-		args[8] = DB_NUL;
-	return db_exec(db, sql, args, 9, NULL, NULL, err);
+	row.client_addr = clean(ev->client_addr, q->addr, sizeof(q->addr));
+	row.user_agent = clean(ev->user_agent, q->ua, sizeof(q->ua));
+	row.detail = clean(ev->detail, q->detail, sizeof(q->detail));
+	q->at = row.at;
+	snprintf(q->kind, sizeof(q->kind), "%s", ev->kind);
+	q->lab_id = row.lab_id;
+	q->has_msg = ev->message_id != NULL;
+	if (q->has_msg)
+		memcpy(q->msg, ev->message_id, SM_ID_HEX);
+	q->delivery_id = row.delivery_id;
+	q->has_addr = row.client_addr != NULL;
+	q->has_ua = row.user_agent != NULL;
+	q->has_detail = row.detail != NULL;
+	q->has_mac = audit_key != NULL;
+	if (q->has_mac)
+		event_mac(audit_key, &row, q->mac);
+	return 0;
+}
+
+#define EVENT_COLS 9
+#define EVENT_INSERT "INSERT INTO events (at, kind, lab_id, message_id," \
+	" delivery_id, client_addr, user_agent, detail, mac) VALUES "
+#define EVENT_TUPLE "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+/* One statement text per row count, made once: db.c caches prepared
+ * statements by the text's address. */
+static const char *
+insert_sql(size_t n)
+{
+	static char *sql[EVENT_BATCH_MAX + 1];
+	static const char head[] = EVENT_INSERT, tuple[] = EVENT_TUPLE;
+	size_t i, o;
+	char *t;
+
+	if (n == 0 || n > EVENT_BATCH_MAX)
+		return NULL;
+	if (sql[n] != NULL)
+		return sql[n];
+	t = malloc(sizeof(head) + n * (sizeof(tuple) + 1));
+	if (t == NULL)
+		return NULL;
+	memcpy(t, head, sizeof(head) - 1);
+	o = sizeof(head) - 1;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			t[o++] = ',';
+		memcpy(t + o, tuple, sizeof(tuple) - 1);
+		o += sizeof(tuple) - 1;
+	}
+	t[o] = '\0';
+	sql[n] = t;
+	return t;
+}
+
+/* One INSERT for n rows: one round trip and one commit however many. */
+static int
+insert(struct db *db, const struct event_queued *q, size_t n,
+    struct sm_err *err)
+{
+	struct db_val args[EVENT_BATCH_MAX * EVENT_COLS], *a = args;
+	const char *sql = insert_sql(n);
+	size_t i;
+
+	if (sql == NULL) {
+		sm_err_set(err, "out of memory for the event statement");
+		return -1;
+	}
+	for (i = 0; i < n; i++, q++) {
+		*a++ = DB_I(q->at);
+		*a++ = DB_S(q->kind);
+		*a++ = DB_I(q->lab_id);
+		*a++ = q->has_msg ? DB_S(q->msg) : DB_NUL;
+		*a++ = q->delivery_id > 0 ? DB_I(q->delivery_id) : DB_NUL;
+		*a++ = q->has_addr ? DB_S(q->addr) : DB_NUL;
+		*a++ = q->has_ua ? DB_S(q->ua) : DB_NUL;
+		*a++ = q->has_detail ? DB_S(q->detail) : DB_NUL;
+		*a++ = q->has_mac ? DB_B(q->mac, EVENT_MAC_BYTES) : DB_NUL;
+	}
+	return db_exec(db, sql, args, (int)(n * EVENT_COLS), NULL, NULL, err);
+}
+
+int
+event_record(struct db *db, const struct event *ev, struct sm_err *err)
+{
+	struct event_queued q;
+
+	if (prepare(ev, &q, err) == -1)
+		return -1;
+	return insert(db, &q, 1, err);
+}
+
+int
+event_batch_add(struct event_batch *b, const struct event *ev,
+    struct sm_err *err)
+{
+	if (b->n == EVENT_BATCH_MAX) {
+		sm_err_set(err, "event batch full");
+		return -1;
+	}
+	if (prepare(ev, &b->q[b->n], err) == -1)
+		return -1;
+	b->n++;
+	return 0;
+}
+
+long long
+event_batch_oldest(const struct event_batch *b)
+{
+	return b->n > 0 ? b->q[0].at : 0;
+}
+
+int
+event_batch_flush(struct db *db, struct event_batch *b, struct sm_err *err)
+{
+	int rc = 0;
+
+	if (b->n > 0)
+		rc = insert(db, b->q, b->n, err);
+	/* Kept on failure they would be retried into a database that may
+	 * have taken them already (a lost reply); the caller logs the loss. */
+	b->n = 0;
+	return rc;
 }

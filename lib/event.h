@@ -30,6 +30,34 @@ struct event {
 
 /* -1 for a kind not in the known list: a typo must not create a new kind. */
 int event_record(struct db *db, const struct event *ev, struct sm_err *err);
+
+/* Events held back to go in together: the portal's link_fetched, which
+ * mail scanners cause at rates far above people.  Each row is stamped,
+ * cleaned and MAC'd when added, exactly as event_record would store it;
+ * event_batch_flush inserts them all in one statement and empties the
+ * batch whatever the outcome. */
+#define EVENT_BATCH_MAX 16
+struct event_queued {
+	long long at;
+	char kind[EVENT_KIND_MAX + 1];
+	long long lab_id;
+	char msg[SM_ID_HEX];
+	long long delivery_id;
+	char addr[EVENT_ADDR_MAX + 1];
+	char ua[EVENT_UA_MAX + 1];
+	char detail[EVENT_DETAIL_MAX + 1];
+	unsigned char mac[EVENT_MAC_BYTES];
+	int has_msg, has_addr, has_ua, has_detail, has_mac;
+};
+struct event_batch {
+	size_t n;
+	struct event_queued q[EVENT_BATCH_MAX];
+};
+int event_batch_add(struct event_batch *b, const struct event *ev,
+    struct sm_err *err);
+/* The time (microseconds) of the oldest held event, 0 when none. */
+long long event_batch_oldest(const struct event_batch *b);
+int event_batch_flush(struct db *db, struct event_batch *b, struct sm_err *err);
 int event_kind_valid(const char *kind);
 
 /* Makes event_record MAC every row it inserts with the keyring's audit key

@@ -195,29 +195,35 @@ emit(void *ctx, char *s)
 	return STATUS_OK;
 }
 
-int
-template_render(struct template *t, const struct template_var *vars,
-    size_t nvars, struct buf *out, struct sm_err *err)
-{
-	char *val = NULL;
-	HDF *data = NULL, *saved;
-	NEOERR *nerr;
-	struct render_out ro;
-	size_t i, start = out->len;
-	int ret = -1;
+/* The values of one rendering, built once for several templates: a page's
+ * header, body and footer, or a notice's text and HTML parts. */
+struct template_data {
+	HDF *hdf;
+};
 
+int
+template_data_new(struct template_data **out, const struct template_var *vars,
+    size_t nvars, struct sm_err *err)
+{
+	struct template_data *d = NULL;
+	char *val = NULL;
+	NEOERR *nerr;
+	size_t i;
+	int locked = 0, ret = -1;
+
+	*out = NULL;
+	d = calloc(1, sizeof(*d));
 	val = malloc(TEMPLATE_VALUE_MAX);
-	if (val == NULL) {
+	if (d == NULL || val == NULL) {
 		sm_err_set(err, "out of memory");
-		return -1;
+		goto out;
 	}
 	if (pthread_mutex_lock(&cs_lock) != 0) {
 		sm_err_set(err, "template lock failed");
-		free(val);
-		return -1;
+		goto out;
 	}
-	if ((nerr = hdf_init(&data)) != STATUS_OK ||
-	    (nerr = hdf_set_value(data, "Config.VarEscapeMode", mode_name(t->esc))) != STATUS_OK) {
+	locked = 1;
+	if ((nerr = hdf_init(&d->hdf)) != STATUS_OK) {
 		neo_fail(nerr, "template data", err);
 		goto out;
 	}
@@ -225,17 +231,60 @@ template_render(struct template *t, const struct template_var *vars,
 		if (vars[i].value == NULL)
 			continue;
 		clean_value(vars[i].value, val, TEMPLATE_VALUE_MAX);
-		if ((nerr = hdf_set_value(data, vars[i].name, val)) != STATUS_OK) {
+		if ((nerr = hdf_set_value(d->hdf, vars[i].name, val)) != STATUS_OK) {
 			neo_fail(nerr, "template data", err);
 			goto out;
 		}
 	}
+	*out = d;
+	d = NULL;
+	ret = 0;
+out:
+	if (locked)
+		pthread_mutex_unlock(&cs_lock);
+	free(val);
+	template_data_free(d);
+	return ret;
+}
+
+void
+template_data_free(struct template_data *d)
+{
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&cs_lock);
+	hdf_destroy(&d->hdf);
+	pthread_mutex_unlock(&cs_lock);
+	free(d);
+}
+
+int
+template_render_data(struct template *t, struct template_data *d,
+    struct buf *out, struct sm_err *err)
+{
+	HDF *saved;
+	NEOERR *nerr;
+	struct render_out ro;
+	size_t start = out->len;
+	int ret = -1;
+
+	if (pthread_mutex_lock(&cs_lock) != 0) {
+		sm_err_set(err, "template lock failed");
+		return -1;
+	}
+	/* The escape mode is the template's, set on every render, so data
+	 * shared between a text and an HTML template cannot leak a mode. */
+	if ((nerr = hdf_set_value(d->hdf, "Config.VarEscapeMode",
+	    mode_name(t->esc))) != STATUS_OK) {
+		neo_fail(nerr, "template data", err);
+		goto out;
+	}
 	ro.b = out;
 	ro.full = 0;
-	/* The parse tree is rendered against this message's data only;
-	 * CSPARSE.hdf is a public field and the lock makes the swap safe. */
+	/* The parse tree is rendered against this data only; CSPARSE.hdf is
+	 * a public field and the lock makes the swap safe. */
 	saved = t->cs->hdf;
-	t->cs->hdf = data;
+	t->cs->hdf = d->hdf;
 	nerr = cs_render(t->cs, &ro, emit);
 	t->cs->hdf = saved;
 	if (nerr != STATUS_OK) {
@@ -245,14 +294,26 @@ template_render(struct template *t, const struct template_var *vars,
 	ret = 0;
 out:
 	pthread_mutex_unlock(&cs_lock);
-	hdf_destroy(&data);
-	free(val);
 	if (ret == -1) {
 		/* Never hand back half a rendering. */
 		out->len = start;
 		if (out->p != NULL)
 			out->p[start] = '\0';
 	}
+	return ret;
+}
+
+int
+template_render(struct template *t, const struct template_var *vars,
+    size_t nvars, struct buf *out, struct sm_err *err)
+{
+	struct template_data *d;
+	int ret;
+
+	if (template_data_new(&d, vars, nvars, err) == -1)
+		return -1;
+	ret = template_render_data(t, d, out, err);
+	template_data_free(d);
 	return ret;
 }
 

@@ -36,6 +36,15 @@ int template_load(struct template **out, const char *path,
 /* Appends the rendering to out (whose cap bounds it).  Thread-safe. */
 int template_render(struct template *t, const struct template_var *vars,
     size_t nvars, struct buf *out, struct sm_err *err);
+
+/* The same in two steps, for several templates over the same values:
+ * building the values is most of the cost of a small page. */
+struct template_data;
+int template_data_new(struct template_data **out,
+    const struct template_var *vars, size_t nvars, struct sm_err *err);
+int template_render_data(struct template *t, struct template_data *d,
+    struct buf *out, struct sm_err *err);
+void template_data_free(struct template_data *d);
 void template_free(struct template *t);
 
 #endif

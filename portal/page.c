@@ -502,6 +502,7 @@ page_render(struct portal *p, struct response *w, int status,
 	const struct page_set *s = set_of(p->pages, b->template_set);
 	const struct lang *sl = s != NULL ? &s->lang[lang_index(lang)] : NULL;
 	struct template_var *all = NULL;
+	struct template_data *data = NULL;
 	struct sm_err err;
 	size_t n = 0, i, j;
 	int ret = -1;
@@ -533,11 +534,15 @@ page_render(struct portal *p, struct response *w, int status,
 	for (i = 0; i < pv->n; i++)
 		all[n++] = pv->v[i];
 	buf_reset(&w->body);
+	if (template_data_new(&data, all, n, &err) == -1) {
+		log_err("render_failed", "page=%d reason=\"%s\"", (int)page, err.msg);
+		goto fail;
+	}
 	for (j = 0; j < 3; j++) {
 		enum page_name which = j == 1 ? page : order[j];
 
-		if (template_render(pick(p->pages, b->template_set, which), all, n,
-		    &w->body, &err) == -1) {
+		if (template_render_data(pick(p->pages, b->template_set, which),
+		    data, &w->body, &err) == -1) {
 			log_err("render_failed", "page=%d reason=\"%s\"", (int)which, err.msg);
 			goto fail;
 		}
@@ -551,6 +556,7 @@ fail:
 	plain_error(w);
 	resp_header(w, "Content-Type", "text/html; charset=utf-8");
 out:
+	template_data_free(data);
 	free(all);
 	return ret;
 }

@@ -113,7 +113,7 @@ pickup_get(struct ctx *c)
 	}
 	/* Every GET of a known link, whatever its state: the lab sees
 	 * scanners and late clicks on retracted links alike. */
-	(void)ctx_event(c, "link_fetched", fetch_hint(c->r));
+	(void)ctx_event_later(c, "link_fetched", fetch_hint(c->r));
 	if (c->l.state != LINK_OK) {
 		ctx_link_notice(c);
 		return;

@@ -8,6 +8,7 @@
 
 #include "answer.h"
 #include "err.h"
+#include "event.h"
 
 struct config;
 struct keyring;
@@ -29,6 +30,9 @@ struct portal {
 	/* Derived from the pepper, so every worker and host agrees on it. */
 	unsigned char csrf_key[PORTAL_KEY_BYTES];
 	time_t now;			/* set once per request */
+	/* link_fetched events not yet written: the pickup page is what
+	 * scanners hammer, and one INSERT per batch keeps it cheap. */
+	struct event_batch later;
 };
 
 /* Connects when not connected.  -1 when the database is unreachable: the
@@ -36,5 +40,7 @@ struct portal {
 int portal_db(struct portal *p, struct sm_err *err);
 /* Drops the connection after an error that may have left it unusable. */
 void portal_db_reset(struct portal *p);
+/* Writes the held-back events; a failure is logged with their number. */
+void portal_events_flush(struct portal *p);
 
 #endif

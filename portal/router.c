@@ -13,25 +13,49 @@
 #include "verify.h"
 #include "view.h"
 
+static void
+ctx_event_fill(const struct ctx *c, struct event *ev, const char *kind,
+    const char *detail)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->lab_id = c->l.sl.lab_id;
+	ev->message_id = c->l.sl.message_id;
+	ev->delivery_id = c->l.sl.delivery_id;
+	ev->client_addr = c->r->client_addr[0] ? c->r->client_addr : NULL;
+	ev->user_agent = c->r->user_agent[0] ? c->r->user_agent : NULL;
+	ev->detail = detail;
+}
+
 int
 ctx_event(struct ctx *c, const char *kind, const char *detail)
 {
 	struct event ev;
 	struct sm_err err;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = kind;
-	ev.lab_id = c->l.sl.lab_id;
-	ev.message_id = c->l.sl.message_id;
-	ev.delivery_id = c->l.sl.delivery_id;
-	ev.client_addr = c->r->client_addr[0] ? c->r->client_addr : NULL;
-	ev.user_agent = c->r->user_agent[0] ? c->r->user_agent : NULL;
-	ev.detail = detail;
+	ctx_event_fill(c, &ev, kind, detail);
 	if (event_record(c->p->db, &ev, &err) == -1) {
 		log_err("event_failed", "kind=%s delivery=%lld reason=\"%s\"",
 		    kind, c->l.sl.delivery_id, err.msg);
 		return -1;
 	}
+	return 0;
+}
+
+int
+ctx_event_later(struct ctx *c, const char *kind, const char *detail)
+{
+	struct event ev;
+	struct sm_err err;
+
+	ctx_event_fill(c, &ev, kind, detail);
+	if (event_batch_add(&c->p->later, &ev, &err) == -1) {
+		log_err("event_failed", "kind=%s delivery=%lld reason=\"%s\"",
+		    kind, c->l.sl.delivery_id, err.msg);
+		return -1;
+	}
+	if (c->p->later.n == EVENT_BATCH_MAX)
+		portal_events_flush(c->p);
 	return 0;
 }
 

@@ -28,6 +28,8 @@ void router_dispatch(struct portal *p, struct request *r, struct response *w);
  * written: callers that show or hand out content then fail closed, since
  * the lab must see every open; a link_fetched failure is only logged. */
 int ctx_event(struct ctx *c, const char *kind, const char *detail);
+/* The same, held back and written with others (portal.h, later). */
+int ctx_event_later(struct ctx *c, const char *kind, const char *detail);
 /* The clear page for a link that is not LINK_OK. */
 void ctx_link_notice(struct ctx *c);
 /* 503 page: the database is unreachable. */

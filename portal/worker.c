@@ -3,6 +3,7 @@
  * worker itself only exits when told to, so one bad moment of MariaDB
  * never costs the master a fork storm. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,45 @@ portal_db_reset(struct portal *p)
 	p->db = NULL;
 }
 
+void
+portal_events_flush(struct portal *p)
+{
+	struct sm_err err;
+	size_t n = p->later.n;
+
+	if (n == 0)
+		return;
+	if (portal_db(p, &err) == -1 ||
+	    event_batch_flush(p->db, &p->later, &err) == -1) {
+		p->later.n = 0;
+		log_err("event_failed", "kind=link_fetched lost=%zu reason=\"%s\"",
+		    n, err.msg);
+		portal_db_reset(p);
+	}
+}
+
+/* Held-back events go out before the response when no other request is
+ * waiting (so an idle portal writes each at once), when the oldest is a
+ * second old, and before any request that is not a GET: a worker's own
+ * events keep their order (a fetch before the verification after it).
+ * Under load they wait for a later request of this worker; a crash loses
+ * what is held, never more than EVENT_BATCH_MAX fetches. */
+static int
+events_due(const struct portal *p, int listen_fd)
+{
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+	struct timespec ts;
+
+	if (p->later.n == 0)
+		return 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return 1;
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 1;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 -
+	    event_batch_oldest(&p->later) >= 1000000;
+}
+
 static void
 reload(struct portal *p, const char *templates)
 {
@@ -76,15 +116,23 @@ reload(struct portal *p, const char *templates)
 }
 
 static void
-serve(struct portal *p, FCGX_Request *f)
+serve(struct portal *p, FCGX_Request *f, int listen_fd)
 {
 	struct request r;
 	struct response w;
 
 	req_init(&r, f);
+	if (strcmp(r.method, "GET") != 0 && strcmp(r.method, "HEAD") != 0)
+		portal_events_flush(p);
 	p->now = time(NULL);
 	resp_init(&w, &r);
 	router_dispatch(p, &r, &w);
+	/* A handler that gave up mid-transaction must not leave it open for
+	 * the events below or the next request. */
+	if (p->db != NULL && db_in_transaction(p->db))
+		db_rollback(p->db);
+	if (events_due(p, listen_fd))
+		portal_events_flush(p);
 	if (!w.written) {
 		if (w.failed) {
 			/* A handler's header was refused: never send half a
@@ -98,10 +146,6 @@ serve(struct portal *p, FCGX_Request *f)
 		(void)resp_send(&w);
 	}
 	resp_free(&w);
-	/* A handler that died mid-transaction must not leave it open for
-	 * the next request. */
-	if (p->db != NULL && db_in_transaction(p->db))
-		db_rollback(p->db);
 }
 
 void
@@ -142,7 +186,10 @@ worker_run(struct portal *p, int listen_fd, const char *templates)
 			want_reload = 0;
 			reload(p, templates);
 		}
-		idle = 1;
+		if (events_due(p, listen_fd))
+			portal_events_flush(p);
+		/* With events held back a SIGTERM must come through here. */
+		idle = p->later.n == 0;
 		if (want_stop)
 			break;
 		if (FCGX_Accept_r(&f) < 0) {
@@ -154,10 +201,11 @@ worker_run(struct portal *p, int listen_fd, const char *templates)
 			continue;
 		}
 		idle = 0;
-		serve(p, &f);
+		serve(p, &f, listen_fd);
 		FCGX_Finish_r(&f);
 	}
 	FCGX_Free(&f, 0);
+	portal_events_flush(p);
 	db_close(p->db);
 	p->db = NULL;
 	pages_free(p->pages);
