@@ -55,6 +55,9 @@ static const struct grant {
 	{ "portal", "SELECT, UPDATE (failed_attempts, locked_until,"
 	    " totp_last_step, updated)", "lab_users" },
 	{ "portal", "SELECT, UPDATE (last_used)", "api_keys" },
+	/* Admin page sessions (005_admin.sql): created at login, touched,
+	 * deleted at logout or expiry. */
+	{ "portal", "SELECT, INSERT, UPDATE, DELETE", "admin_sessions" },
 	{ "portal", "SELECT, INSERT, UPDATE, DELETE", "rate_limits" },
 	{ "admin", "ALL PRIVILEGES", NULL },
 };

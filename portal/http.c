@@ -61,6 +61,7 @@ req_init(struct request *r, FCGX_Request *f)
 	r->accept_language = param(f, "HTTP_ACCEPT_LANGUAGE");
 	r->content_type = param(f, "CONTENT_TYPE");
 	r->range = param(f, "HTTP_RANGE");
+	r->authorization = param(f, "HTTP_AUTHORIZATION");
 	cl = param(f, "CONTENT_LENGTH");
 	if (cl != NULL && cl[0] != '\0') {
 		char *end;
@@ -105,13 +106,17 @@ http_reason(int status)
 	case 206: return "Partial Content";
 	case 303: return "See Other";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 410: return "Gone";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
+	case 422: return "Unprocessable Content";
 	case 423: return "Locked";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";

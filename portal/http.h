@@ -32,6 +32,7 @@ struct request {
 	const char *accept_language;	/* or NULL */
 	const char *content_type;	/* or NULL */
 	const char *range;		/* HTTP_RANGE or NULL */
+	const char *authorization;	/* HTTP_AUTHORIZATION or NULL */
 	long long content_length;	/* -1 when absent or malformed */
 };
 

@@ -25,6 +25,8 @@
 
 static const char *const page_files[PAGE_COUNT] = {
 	"header.cs", "footer.cs", "pickup.cs", "notice.cs", "view.cs",
+	"admin_login.cs", "admin_messages.cs", "admin_message.cs",
+	"admin_upload.cs", "admin_notice.cs",
 };
 
 static const char *const langs[] = { "en", "es" };

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
+#include "api.h"
 #include "db.h"
 #include "event.h"
 #include "log.h"
@@ -160,6 +162,14 @@ router_dispatch(struct portal *p, struct request *r, struct response *w)
 	long part = 0;
 	int is_get, is_post;
 
+	if (strncmp(r->path, "/api/v1/", 8) == 0) {
+		api_dispatch(p, r, w);
+		return;
+	}
+	if (strcmp(r->path, "/admin") == 0 || strncmp(r->path, "/admin/", 7) == 0) {
+		admin_dispatch(p, r, w);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		resp_status(w, 503);

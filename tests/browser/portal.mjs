@@ -10,7 +10,14 @@
 // violations and for horizontal overflow.  Both: nothing hostile executes
 // (no dialog, no changed title, no request to the tracker), and a
 // screenshot of every page lands in OUT.
+//
+// Admin (when ADMIN_LOGIN is set): a sender-admin on a desktop without
+// JavaScript logs in with password and TOTP, finds message A by its
+// recipient, sees its opens on the timeline and retracts it; the patient's
+// link then says so.  A viewer on a 360 px phone sees the same timeline
+// without actions, checked by axe-core.
 import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
 import { readFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -175,6 +182,80 @@ async function others(browser) {
 	await ctx.close();
 }
 
+// RFC 6238 with SHA-1, 30 s steps, 6 digits, from a base32 secret.
+function totp(secret, ahead = 0) {
+	const alpha = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+	let bits = '';
+	for (const c of secret.replace(/=+$/, '')) bits += alpha.indexOf(c).toString(2).padStart(5, '0');
+	const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+	const msg = Buffer.alloc(8);
+	msg.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + ahead));
+	const h = createHmac('sha1', key).update(msg).digest();
+	const o = h[h.length - 1] & 15;
+	return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+async function adminLogin(page, base, login, password, secret) {
+	await page.goto(`${base}/admin/login`);
+	await page.getByLabel('Login', { exact: true }).fill(login);
+	await page.getByLabel('Password').fill(password);
+	await page.getByLabel('Code from your authenticator app').fill(totp(secret));
+	await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Log in' }).click()]);
+}
+
+async function admin(browser) {
+	const base = new URL(LINK_A).origin;
+	const rcpt = env('ADMIN_RECIPIENT');
+	let ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+	let page = await ctx.newPage();
+	const seen = [];
+	watch(page, seen);
+	await page.goto(`${base}/admin/login`);
+	await shot(page, 'admin-desktop-1-login');
+	await adminLogin(page, base, env('ADMIN_LOGIN'), env('ADMIN_PASSWORD'), env('ADMIN_SECRET'));
+	ok(/\/admin\/messages$/.test(page.url()) && await page.getByRole('heading', { name: 'Messages' }).isVisible(),
+		'admin: a sender-admin logs in with password and TOTP (no JavaScript)', page.url());
+	await page.getByLabel('Recipient').fill(rcpt);
+	await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Search' }).click()]);
+	const rows = page.locator('table.messages tbody tr');
+	ok(await rows.count() === 1, 'admin: the search by recipient finds message A', await rows.count());
+	await shot(page, 'admin-desktop-2-messages');
+	await Promise.all([page.waitForLoadState('load'), rows.first().locator('a').click()]);
+	const timeline = await page.locator('table.timeline').innerText();
+	ok(/Viewed/.test(timeline) && /Verified/.test(timeline) && /Verification failed/.test(timeline) && /Downloaded/.test(timeline),
+		'admin: the timeline shows the failed and successful verification, the view and the download', timeline);
+	await shot(page, 'admin-desktop-3-timeline');
+	await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Retract this message' }).click()]);
+	ok(await page.locator('#state').innerText() === 'retracted' && /Retracted/.test(await page.locator('table.timeline').innerText()),
+		'admin: retracting shows the message retracted, with the event');
+	await shot(page, 'admin-desktop-4-retracted');
+	const patient = await ctx.newPage();
+	const resp = await patient.goto(LINK_A);
+	ok(resp.status() === 410, 'admin: the patient link of the retracted message is refused', resp.status());
+	ok(seen.length === 0, 'admin: nothing executes on the admin pages', seen.join('\n'));
+	await ctx.close();
+
+	ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+	page = await ctx.newPage();
+	await page.goto(`${base}/admin/login`);
+	await axe(page, 'admin login');
+	await fits(page, 'admin login');
+	await adminLogin(page, base, env('VIEWER_LOGIN'), env('VIEWER_PASSWORD'), env('VIEWER_SECRET'));
+	ok(/\/admin\/messages$/.test(page.url()), 'admin: a viewer logs in on a phone', page.url());
+	await axe(page, 'admin messages');
+	await fits(page, 'admin messages');
+	await shot(page, 'admin-phone-1-messages');
+	await page.goto(`${base}/admin/messages?recipient=${encodeURIComponent(rcpt)}`);
+	await Promise.all([page.waitForLoadState('load'), page.locator('table.messages tbody a').first().click()]);
+	ok(/Viewed/.test(await page.locator('table.timeline').innerText()) &&
+		await page.getByRole('button', { name: 'Retract this message' }).count() === 0,
+		'admin: the viewer sees the timeline and no action');
+	await axe(page, 'admin timeline');
+	await fits(page, 'admin timeline');
+	await shot(page, 'admin-phone-2-timeline');
+	await ctx.close();
+}
+
 const browser = await chromium.launch({
 	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
 	args: ['--no-sandbox', '--disable-dev-shm-usage'],
@@ -183,6 +264,7 @@ try {
 	await flow(browser, LINK_A, { label: 'desktop-nojs', js: false, mobile: false });
 	await flow(browser, LINK_B, { label: 'phone', js: true, mobile: true });
 	await others(browser);
+	if (process.env.ADMIN_LOGIN) await admin(browser);
 } catch (e) {
 	ok(false, 'the browser flow ran to the end', e.stack);
 } finally {

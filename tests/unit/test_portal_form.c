@@ -1,10 +1,12 @@
 /* test_portal_form.c - the portal's parsers accept what browsers send and
  * refuse everything malformed: forms, cookies, Accept-Language, Range,
- * download filenames, and the CSRF token's binding. */
+ * download filenames, multipart/form-data uploads, and the CSRF token's
+ * binding. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,6 +15,7 @@
 
 #include "csrf.h"
 #include "form.h"
+#include "multipart.h"
 
 static void
 form_decodes_plus_and_percent(void **state)
@@ -188,6 +191,70 @@ csrf_binds_link_cookie_and_time(void **state)
 	assert_int_equal(csrf_check(key, link, NULL, "1.x", 3, now, 3600), -1);
 }
 
+static void
+multipart_reads_what_a_browser_sends(void **state)
+{
+	static const char body[] = "--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"csrf\"\r\n\r\n"
+	    "1.tok\r\n--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n"
+	    "Content-Type: text/csv\r\n\r\n"
+	    "address,kind\r\n--XyZa,b\r\n\r\n--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"dry_run\"\r\n\r\n"
+	    "1\r\n--XyZ--\r\n";
+	struct mp_part p[MP_PARTS_MAX];
+	char b[MP_BOUNDARY_MAX + 1];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(multipart_boundary("multipart/form-data; boundary=XyZ", b), 0);
+	assert_string_equal(b, "XyZ");
+	assert_int_equal(multipart_boundary("multipart/form-data; boundary=\"a b\"", b), 0);
+	assert_string_equal(b, "a b");
+	assert_int_equal(multipart_boundary("text/plain; boundary=XyZ", b), -1);
+	assert_int_equal(multipart_boundary("multipart/form-data", b), -1);
+	assert_int_equal(multipart_boundary("multipart/form-data; boundary=", b), -1);
+	assert_int_equal(multipart_boundary("multipart/form-data; boundary=a<b", b), -1);
+	assert_int_equal(multipart_parse(body, sizeof(body) - 1, "XyZ", p, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(p[0].name, "csrf");
+	assert_int_equal(p[0].len, 5);
+	assert_memory_equal(p[0].data, "1.tok", 5);
+	assert_string_equal(p[1].name, "file");
+	assert_int_equal(p[1].has_filename, 1);
+	/* a line that starts like the boundary is data, not a delimiter */
+	assert_int_equal(p[1].len, strlen("address,kind\r\n--XyZa,b\r\n"));
+	assert_string_equal(p[2].name, "dry_run");
+	assert_int_equal(p[2].has_filename, 0);
+}
+
+static void
+multipart_refuses_malformed_bodies(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"--XyZ--\r\n",					/* no part */
+		"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx",	/* unclosed */
+		"--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--",	/* no name */
+		"--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n--XyZ--",
+		"--XyZ\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--XyZ--",
+		"--XyZ\r\nContent-Disposition: form-data; filename=\"a\"\r\n\r\nx\r\n--XyZ--",
+		"junk--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--XyZ--",
+	};
+	struct mp_part p[MP_PARTS_MAX];
+	char many[4096];
+	size_t i, n, o = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(multipart_parse(bad[i], strlen(bad[i]), "XyZ", p, &n), -1);
+	for (i = 0; i <= MP_PARTS_MAX; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, "--XyZ\r\n"
+		    "Content-Disposition: form-data; name=\"f%zu\"\r\n\r\nv\r\n", i);
+	o += (size_t)snprintf(many + o, sizeof(many) - o, "--XyZ--\r\n");
+	assert_int_equal(multipart_parse(many, o, "XyZ", p, &n), -1);
+}
+
 int
 main(void)
 {
@@ -202,6 +269,8 @@ main(void)
 		cmocka_unit_test(filename_loses_paths_quotes_and_controls),
 		cmocka_unit_test(filename_ext_is_rfc5987),
 		cmocka_unit_test(csrf_binds_link_cookie_and_time),
+		cmocka_unit_test(multipart_reads_what_a_browser_sends),
+		cmocka_unit_test(multipart_refuses_malformed_bodies),
 	};
 
 	if (sodium_init() < 0)

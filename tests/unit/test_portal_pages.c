@@ -208,6 +208,52 @@ view_escapes_headers_text_and_names(void **state)
 	page_vars_free(&pv);
 }
 
+/* Every admin template, every variable hostile: nothing comes out raw,
+ * and values placed in URLs are URL-escaped as well. */
+static void
+admin_pages_escape_every_value(void **state)
+{
+	static const enum page_name pages[] = { PAGE_ADMIN_LOGIN,
+	    PAGE_ADMIN_MESSAGES, PAGE_ADMIN_MESSAGE, PAGE_ADMIN_UPLOAD,
+	    PAGE_ADMIN_NOTICE };
+	static const char *const names[] = { "Admin.Csrf", "Admin.Login",
+	    "Admin.Role", "Page.Title", "Page.Text", "Page.Error",
+	    "Page.Reference", "Page.Done", "Filter.Reference",
+	    "Filter.Recipient", "Filter.From", "Filter.To", "Pager.Page",
+	    "Pager.Prev", "Pager.Next", "Rows.0.Id", "Rows.0.Reference",
+	    "Rows.0.Sender", "Rows.0.Created", "Rows.0.Expires", "Rows.0.State",
+	    "Rows.0.Opened", "Msg.Id", "Msg.Reference", "Msg.Sender",
+	    "Msg.Created", "Msg.Expires", "Msg.State", "Deliveries.0.Id",
+	    "Deliveries.0.Address", "Deliveries.0.Kind",
+	    "Deliveries.0.FirstOpened", "Deliveries.0.Failed",
+	    "Deliveries.0.LockedUntil", "Events.0.At", "Events.0.Kind",
+	    "Events.0.Label", "Events.0.Recipient", "Events.0.Client",
+	    "Events.0.Agent", "Events.0.Detail", "Result.Rows",
+	    "Result.Errors", "Result.More", "Errors.0.Line", "Errors.0.Reason" };
+	struct page_vars pv;
+	struct request r;
+	struct response w;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		page_vars_init(&pv);
+		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			page_set(&pv, names[j], EVIL);
+		page_set(&pv, "Admin.CanChange", "1");
+		page_set(&pv, "Msg.Active", "1");
+		page_set(&pv, "Events.0.Automated", "1");
+		render(&w, &r, pages[i], NULL, &pv);
+		nothing_raw(&w.body);
+		if (pages[i] == PAGE_ADMIN_MESSAGES)
+			assert_non_null(strstr(w.body.p, "reference=%3Cscript%3E"));
+		if (pages[i] == PAGE_ADMIN_MESSAGE)
+			assert_non_null(strstr(w.body.p, "likely automated"));
+		resp_free(&w);
+		page_vars_free(&pv);
+	}
+}
+
 static void
 copy_file(const char *from, const char *to)
 {
@@ -239,7 +285,9 @@ static void
 lab_template_set_overrides_its_files(void **state)
 {
 	static const char *const files[] = { "header.cs", "footer.cs",
-	    "pickup.cs", "notice.cs", "view.cs", "lang/en.hdf", "lang/es.hdf" };
+	    "pickup.cs", "notice.cs", "view.cs", "admin_login.cs",
+	    "admin_messages.cs", "admin_message.cs", "admin_upload.cs",
+	    "admin_notice.cs", "lang/en.hdf", "lang/es.hdf" };
 	char tmpl[] = "/tmp/test_portal_pages.XXXXXX", from[1400], to[1400];
 	struct pages *saved = P.pages, *pg = NULL;
 	struct sm_err err;
@@ -345,6 +393,7 @@ main(void)
 		cmocka_unit_test(pickup_escapes_every_value),
 		cmocka_unit_test(notices_escape_every_value),
 		cmocka_unit_test(view_escapes_headers_text_and_names),
+		cmocka_unit_test(admin_pages_escape_every_value),
 		cmocka_unit_test(lab_template_set_overrides_its_files),
 		cmocka_unit_test(page_vars_hold_exactly_their_maximum),
 		cmocka_unit_test(spanish_dates_and_texts),
