@@ -83,6 +83,8 @@ static const struct cf_key keys[] = {
 	{ "portal.lock_seconds", CF_INT, "900", 10, 604800, NULL },
 	{ "portal.rate_limit", CF_INT, "20", 1, 100000, NULL },
 	{ "portal.rate_window", CF_INT, "600", 10, 86400, NULL },
+	{ "portal.api_rate_limit", CF_INT, "600", 1, 1000000, NULL },
+	{ "portal.api_rate_window", CF_INT, "60", 1, 86400, NULL },
 	{ "portal.max_form_bytes", CF_INT, "8192", 1024, 1048576, NULL },
 	{ "portal.inline_text_max", CF_INT, "1048576", 4096, 16777216, NULL },
 	{ "portal.lab_cache_seconds", CF_INT, "60", 0, 3600, NULL },

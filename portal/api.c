@@ -9,12 +9,14 @@
 #include <sodium.h>
 
 #include "apikey.h"
+#include "config.h"
 #include "api.h"
 #include "api_messages.h"
 #include "api_recipients.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "ratelimit.h"
 
 int
 api_body(struct api *a, struct buf *b, size_t max)
@@ -89,7 +91,39 @@ api_internal(struct api *a, const char *what, const struct sm_err *err)
 	    " try again later", NULL);
 }
 
-/* 1 admitted, 0 refused (401 sent), -1 error (503 sent). */
+/* Counts the request against its key: 0 within the limit, else 429 or
+ * 503 sent.  Per key, not per address: one lab's script running away must
+ * not starve the portal, and a key is what the lab can see and revoke. */
+static int
+over_limit(struct api *a)
+{
+	unsigned char id[8];
+	long long retry = 0, v = a->key_id;
+	struct sm_err err;
+	char secs[24];
+	int i, rc;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		id[i] = (unsigned char)(v & 0xff);
+	rc = ratelimit_count(a->p, "api", id, sizeof(id),
+	    config_int(a->p->cf, "portal.api_rate_limit"),
+	    config_int(a->p->cf, "portal.api_rate_window"), &retry, &err);
+	if (rc == -1) {
+		api_internal(a, "rate limit", &err);
+		return -1;
+	}
+	if (rc == 1) {
+		log_warn("api_refused", "reason=rate_limit key=%lld", a->key_id);
+		snprintf(secs, sizeof(secs), "%lld", retry);
+		resp_header(a->w, "Retry-After", secs);
+		jout_error(a->w, 429, "rate_limited", "too many requests for this"
+		    " API key; retry later", NULL);
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 admitted, 0 refused (401 or 429 sent), -1 error (503 sent). */
 static int
 authenticate(struct api *a)
 {
@@ -113,6 +147,8 @@ authenticate(struct api *a)
 	}
 	if (rc == 0)
 		goto refuse;
+	if ((rc = over_limit(a)) != 0)
+		return rc == 1 ? 0 : -1;
 	snprintf(a->by, sizeof(a->by), "apikey:%lld", a->key_id);
 	a->who.by = a->by;
 	a->who.client_addr = a->r->client_addr[0] ? a->r->client_addr : NULL;

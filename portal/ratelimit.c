@@ -41,6 +41,19 @@ int
 ratelimit_hit(struct portal *p, const char *scope, const char *addr,
     long long *retry_after, struct sm_err *err)
 {
+	unsigned char client[16];
+	size_t clen = ratelimit_client(addr, client);
+
+	return ratelimit_count(p, scope, client, clen,
+	    config_int(p->cf, "portal.rate_limit"),
+	    config_int(p->cf, "portal.rate_window"), retry_after, err);
+}
+
+int
+ratelimit_count(struct portal *p, const char *scope,
+    const unsigned char *client, size_t clen, long long limit,
+    long long window, long long *retry_after, struct sm_err *err)
+{
 	/* hits is assigned before window_start, so both read the old
 	 * window_start (MariaDB evaluates SET left to right). */
 	static const char up[] = "INSERT INTO rate_limits (scope, client,"
@@ -49,12 +62,10 @@ ratelimit_hit(struct portal *p, const char *scope, const char *addr,
 	    " window_start = IF(window_start <= ?, ?, window_start)";
 	static const char sel[] = "SELECT hits, window_start FROM rate_limits"
 	    " WHERE scope = ? AND client = ?";
-	static const char gc[] = "DELETE FROM rate_limits WHERE window_start <= ?";
-	long long window = config_int(p->cf, "portal.rate_window");
-	long long limit = config_int(p->cf, "portal.rate_limit");
+	/* Each scope has its own window: only its own stale rows go. */
+	static const char gc[] = "DELETE FROM rate_limits WHERE scope = ?"
+	    " AND window_start <= ?";
 	long long stale = (long long)p->now - window, hits, start;
-	unsigned char client[16];
-	size_t clen = ratelimit_client(addr, client);
 	struct db_val args[6];
 	struct db_col c[2];
 	int rc;
@@ -76,10 +87,10 @@ ratelimit_hit(struct portal *p, const char *scope, const char *addr,
 		return -1;
 	}
 	if (randombytes_uniform(256) == 0) {
-		struct db_val a = DB_I(stale);
+		struct db_val a[2] = { DB_S(scope), DB_I(stale) };
 		struct sm_err ignored;
 
-		(void)db_exec(p->db, gc, &a, 1, NULL, NULL, &ignored);
+		(void)db_exec(p->db, gc, a, 2, NULL, NULL, &ignored);
 	}
 	if (hits > limit) {
 		*retry_after = start + window - (long long)p->now;

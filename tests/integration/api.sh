@@ -155,6 +155,21 @@ st=$(api "$keya" PUT "/api/v1/recipients" -H 'Content-Type: text/csv' --data-bin
 st=$(api "$keya" PUT "/api/v1/recipients" -H 'Content-Type: application/json' -d '[]')
 [[ $st == 422 && $(errcode) == empty ]] && ok "an empty array: 422" || notok "empty: $st"
 
+# Rate limit per key: the count is in rate_limits (scope api); a key over
+# its limit gets 429 with Retry-After, another lab's key is unaffected.
+sql "DELETE FROM rate_limits WHERE scope = 'api'"
+api "$keya" GET "/api/v1/messages/$mid" >/dev/null
+api "$keya" GET "/api/v1/messages/$mid" >/dev/null
+[[ $(sql "SELECT MAX(hits) FROM rate_limits WHERE scope = 'api'") == 2 ]] &&
+	ok "API requests are counted per key" || notok "api hits: $(sql "SELECT scope, hits FROM rate_limits")"
+sql "UPDATE rate_limits SET hits = 1000000 WHERE scope = 'api'"
+st=$(api "$keya" GET "/api/v1/messages/$mid")
+[[ $st == 429 && $(errcode) == rate_limited && $(hdr Retry-After) =~ ^[0-9]+$ ]] &&
+	ok "a key over its limit: 429 with Retry-After" || notok "429: $st $(cat "$WORK/body")"
+st=$(api "$keyb" GET "/api/v1/messages/$mid")
+[[ $st == 404 ]] && ok "another key is not limited by it" || notok "other key: $st"
+sql "DELETE FROM rate_limits WHERE scope = 'api'"
+
 # Retract: refused to the patient at once, also in an open session.
 st=$(verify "$tok" 1980 "$WORK/jar")
 st2=$(pcurl "/m/$tok/view" -b "$WORK/jar")
