@@ -226,6 +226,11 @@ route(struct api *a, const char *path)
 			{ method_not_allowed(a, "GET"); return; }
 		{ api_messages_list(a); return; }
 	}
+	if (strcmp(path, "/messages/retract") == 0) {
+		if (strcmp(m, "POST") != 0)
+			{ method_not_allowed(a, "POST"); return; }
+		{ api_reference_retract(a); return; }
+	}
 	if (strncmp(path, "/messages/", 10) == 0) {
 		id = path + 10;
 		slash = strchr(id, '/');

@@ -195,6 +195,30 @@ api_message_retract(struct api *a, const char *id)
 	    "retracted", "changed", changed));
 }
 
+/* Every message of one reference: a batch sent by mistake. */
+void
+api_reference_retract(struct api *a)
+{
+	const char *ref = api_qstr(a, "reference");
+	struct sm_err err;
+	size_t n = 0;
+
+	if (ref == NULL || ref[0] == '\0' || strlen(ref) > SM_REFERENCE_MAX * 4) {
+		jout_error(a->w, 400, "bad_parameter", "reference is required"
+		    " (at most 200 characters)", NULL);
+		return;
+	}
+	if (lifecycle_retract_reference(a->p->db, a->lab_id, ref, &a->who, &n,
+	    &err) == -1) {
+		api_internal(a, "retract", &err);
+		return;
+	}
+	log_event("api_retract", "lab=%lld key=%lld reference=yes messages=%zu",
+	    a->lab_id, a->key_id, n);
+	jout_send(a->w, 200, json_pack("{s:s, s:I}", "reference", ref,
+	    "retracted", (json_int_t)n));
+}
+
 void
 api_message_expiry(struct api *a, const char *id)
 {

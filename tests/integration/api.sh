@@ -170,6 +170,23 @@ st=$(api "$keyb" GET "/api/v1/messages/$mid")
 [[ $st == 404 ]] && ok "another key is not limited by it" || notok "other key: $st"
 sql "DELETE FROM rate_limits WHERE scope = 'api'"
 
+# Retract by reference: every message of the reference, this lab's only.
+rref="APIREF-$tag"
+r1=$(seal_qa "ref1-$tag@example.net" 1980 --header "X-Sealmail-Reference: $rref" --body "$MARK")
+r2=$(seal_qa "ref2-$tag@example.net" 1980 --header "X-Sealmail-Reference: $rref" --body "$MARK")
+[[ -n $r1 && -n $r2 ]] && ok "two messages sealed with one reference" || notok "ref seal: $r1 $r2"
+st=$(api "$keyb" POST "/api/v1/messages/retract?reference=$rref")
+[[ $st == 200 && $(jq_ 'j["retracted"]') == 0 ]] &&
+	ok "another lab's key retracts none of them" || notok "ref b: $st $(cat "$WORK/body")"
+st=$(api "$keya" POST "/api/v1/messages/retract")
+[[ $st == 400 && $(errcode) == bad_parameter ]] && ok "retract without a reference: 400" || notok "ref none: $st"
+st=$(api "$keya" POST "/api/v1/messages/retract?reference=$rref")
+[[ $st == 200 && $(jq_ 'j["retracted"]') == 2 &&
+	$(sql "SELECT COUNT(*) FROM messages WHERE reference = '$rref' AND retracted IS NOT NULL") == 2 ]] &&
+	ok "POST /messages/retract?reference= retracts both" || notok "ref a: $st $(cat "$WORK/body")"
+st=$(pcurl "/m/$r1")
+[[ $st == 410 ]] && ok "and their links are refused" || notok "ref link: $st"
+
 # Retract: refused to the patient at once, also in an open session.
 st=$(verify "$tok" 1980 "$WORK/jar")
 st2=$(pcurl "/m/$tok/view" -b "$WORK/jar")
