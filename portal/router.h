@@ -1,6 +1,7 @@
 /* router.h - maps a request to a page family; only that.
  * URL map: GET /m/<token> (pickup.c), POST /m/<token> (verify.c),
- * GET /m/<token>/view, /m/<token>/part/N, /m/<token>/eml (view.c). */
+ * GET /m/<token>/view, /m/<token>/part/N, /m/<token>/eml (view.c),
+ * GET|POST /m/<token>/recover and /m/<token>/reset (pin.c). */
 #ifndef PORTAL_ROUTER_H
 #define PORTAL_ROUTER_H
 
