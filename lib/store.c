@@ -380,16 +380,18 @@ store_find_link(struct db *db, const char *token, size_t len,
 {
 	static const char sql[] = "SELECT d.id, d.message_id, m.lab_id,"
 	    " d.address, d.kind, COALESCE(d.question, r.question, ''),"
-	    " COALESCE(d.answer_hash, r.answer_hash, ''), d.failed_attempts,"
-	    " COALESCE(d.locked_until, 0), m.expires,"
+	    " COALESCE(d.answer_hash, r.answer_hash, p.answer_hash, ''),"
+	    " d.failed_attempts, COALESCE(d.locked_until, 0), m.expires,"
 	    " COALESCE(d.retracted, m.retracted, 0), m.purged IS NOT NULL,"
-	    " COALESCE(r.id, 0)"
+	    " COALESCE(r.id, p.id, 0)"
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
-	    /* A PIN the patient set through another message is theirs for
-	     * every message to the same address from the same lab. */
 	    " LEFT JOIN recipients r ON r.id = d.recipient_id"
-	    " OR (d.recipient_id IS NULL AND d.kind = 'pin' AND r.kind = 'pin'"
-	    " AND r.lab_id = m.lab_id AND r.address = d.address)"
+	    /* A PIN the patient set through another message is theirs for
+	     * every message to the same address from the same lab (one
+	     * lookup on the unique key). */
+	    " LEFT JOIN recipients p ON d.recipient_id IS NULL"
+	    " AND d.kind = 'pin' AND p.lab_id = m.lab_id"
+	    " AND p.address = d.address AND p.kind = 'pin'"
 	    " WHERE d.token_hash = ?";
 	unsigned char hash[SM_HASH_BYTES];
 	char kind[16];
