@@ -59,10 +59,18 @@ static const struct grant {
 	 * deleted at logout or expiry. */
 	{ "portal", "SELECT, INSERT, UPDATE, DELETE", "admin_sessions" },
 	{ "portal", "SELECT, INSERT, UPDATE, DELETE", "rate_limits" },
+	/* SMS notices: the milter queues, sealmail-smsd hands them over and
+	 * records the outcome; the PIN and password pages keep one-time
+	 * tokens. */
+	{ "milter", "INSERT", "sms_queue" },
+	{ "sms", "SELECT, UPDATE (state, attempts, next_attempt, sent,"
+	    " last_error)", "sms_queue" },
+	{ "sms", "INSERT", "events" },
+	{ "portal", "SELECT, INSERT, UPDATE", "patient_tokens" },
 	{ "admin", "ALL PRIVILEGES", NULL },
 };
 
-static const char *const roles[] = { "milter", "portal", "admin" };
+static const char *const roles[] = { "milter", "portal", "sms", "admin" };
 
 /* Names that go into DDL text are checked against a strict alphabet,
  * since DDL cannot take them as parameters. */
@@ -250,7 +258,7 @@ cmd_init(struct ctl *c)
 	if (keyring_generate(config_str(c->cf, "keys.dir"),
 	    (int)config_int(c->cf, "keys.escrow_version"),
 	    KEY_ESCROW_PUBLIC | KEY_ESCROW_SECRET | KEY_SIGN_SECRET |
-	    KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT, &err) == -1) {
+	    KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT | KEY_SMS, &err) == -1) {
 		rc = ctl_fail("%s", err.msg);
 		goto out;
 	}

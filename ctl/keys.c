@@ -25,7 +25,7 @@ cmd_keygen(struct ctl *c)
 		return ctl_fail("usage: sealmailctl keygen  (creates what keys.dir lacks"
 		    " for keys.escrow_version)");
 	if (keyring_generate(dir, version, KEY_ESCROW_PUBLIC | KEY_ESCROW_SECRET |
-	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT, &err) == -1)
+	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT | KEY_SMS, &err) == -1)
 		return ctl_fail("%s", err.msg);
 	printf("keys in %s complete for escrow version %d\n", dir, version);
 	return 0;

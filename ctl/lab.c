@@ -376,6 +376,40 @@ out:
 	return rc;
 }
 
+/* sealmailctl lab sms NAME sms|sms+email: whether a recipient with a phone
+ * number also gets the email notice. */
+static int
+lab_sms(struct ctl *c)
+{
+	static const char upd[] = "UPDATE labs SET sms_notice = ? WHERE id = ?";
+	struct db *db = NULL;
+	struct sm_err err;
+	struct db_val a[2];
+	long long id;
+	int rc = 1;
+
+	if (c->argc != 4 || (strcmp(c->argv[3], "sms") != 0 &&
+	    strcmp(c->argv[3], "sms+email") != 0))
+		return ctl_fail("usage: sealmailctl lab sms NAME sms|sms+email");
+	if (db_open(&db, c->cf, DB_ROLE_ADMIN, &err) == -1 ||
+	    lab_id(db, c->argv[2], &id, &err) == -1)
+		goto fail;
+	a[0] = DB_S(c->argv[3]);
+	a[1] = DB_I(id);
+	if (db_exec(db, upd, a, 2, NULL, NULL, &err) == -1)
+		goto fail;
+	log_event("lab_sms_notice", "lab=%lld notice=%s", id, c->argv[3]);
+	printf("lab %s: SMS notices %s\n", c->argv[2],
+	    strcmp(c->argv[3], "sms") == 0 ? "only" : "and email notices");
+	rc = 0;
+	goto out;
+fail:
+	rc = ctl_fail("%s", err.msg);
+out:
+	db_close(db);
+	return rc;
+}
+
 int
 cmd_lab(struct ctl *c)
 {
@@ -388,5 +422,7 @@ cmd_lab(struct ctl *c)
 		return lab_list(c);
 	if (c->argc >= 2 && strcmp(c->argv[1], "sender") == 0)
 		return lab_sender(c);
-	return ctl_fail("usage: sealmailctl lab add|list|sender ...  (see sealmailctl(8))");
+	if (c->argc >= 2 && strcmp(c->argv[1], "sms") == 0)
+		return lab_sms(c);
+	return ctl_fail("usage: sealmailctl lab add|list|sender|sms ...  (see sealmailctl(8))");
 }

@@ -35,6 +35,7 @@ struct keyring_secret {
 	unsigned char sign_sk[crypto_sign_SECRETKEYBYTES];
 	unsigned char pepper[SM_PEPPER_BYTES];
 	unsigned char audit[SM_AUDIT_KEY_BYTES];
+	unsigned char sms[SM_SMS_KEY_BYTES];
 };
 
 struct keyring {
@@ -45,6 +46,7 @@ struct keyring {
 	int have_sign_pk;
 	int have_pepper;
 	int have_audit;
+	int have_sms;
 	unsigned char have_escrow_sk[SM_ESCROW_VERSIONS_MAX + 1];
 	/* Public halves: the current one for sealing, and one per loaded
 	 * secret because crypto_box_seal_open needs both halves. */
@@ -305,12 +307,25 @@ load_audit(struct keyring *kr, const char *dir, struct sm_err *err)
 	return 0;
 }
 
+static int
+load_sms(struct keyring *kr, const char *dir, struct sm_err *err)
+{
+	char path[PATH_MAX];
+
+	if (key_path(path, sizeof(path), dir, "sms", err) == -1)
+		return -1;
+	if (read_secret(path, kr->sec->sms, SM_SMS_KEY_BYTES, err) == -1)
+		return -1;
+	kr->have_sms = 1;
+	return 0;
+}
+
 int
 keyring_load(struct keyring **out, const char *dir, int escrow_version,
     unsigned need, struct sm_err *err)
 {
 	const unsigned known = KEY_ESCROW_PUBLIC | KEY_ESCROW_SECRET |
-	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT;
+	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT | KEY_SMS;
 	struct keyring *kr = NULL;
 	int rc = -1;
 
@@ -364,6 +379,8 @@ keyring_load(struct keyring **out, const char *dir, int escrow_version,
 		goto out;
 	if ((need & KEY_AUDIT) != 0 && load_audit(kr, dir, err) == -1)
 		goto out;
+	if ((need & KEY_SMS) != 0 && load_sms(kr, dir, err) == -1)
+		goto out;
 	if (sodium_mprotect_readonly(kr->sec) != 0) {
 		sm_err_set(err, "cannot protect key memory: %s",
 		    strerror(errno));
@@ -407,6 +424,14 @@ keyring_audit_key(const struct keyring *kr)
 	if (kr == NULL || !kr->have_audit)
 		return NULL;
 	return kr->sec->audit;
+}
+
+const unsigned char *
+keyring_sms_key(const struct keyring *kr)
+{
+	if (kr == NULL || !kr->have_sms)
+		return NULL;
+	return kr->sec->sms;
 }
 
 /* Creates path exclusively; a file that appeared meanwhile is an error,
@@ -581,7 +606,7 @@ keyring_generate(const char *dir, int escrow_version, unsigned what,
     struct sm_err *err)
 {
 	const unsigned known = KEY_ESCROW_PUBLIC | KEY_ESCROW_SECRET |
-	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT;
+	    KEY_SIGN_SECRET | KEY_SIGN_PUBLIC | KEY_PEPPER | KEY_AUDIT | KEY_SMS;
 	char skname[64], pkname[64];
 	struct stat st;
 	int created = 0;
@@ -629,6 +654,9 @@ keyring_generate(const char *dir, int escrow_version, unsigned what,
 		return -1;
 	if ((what & KEY_AUDIT) != 0 && generate_secret(dir, "audit",
 	    SM_AUDIT_KEY_BYTES, &created, err) == -1)
+		return -1;
+	if ((what & KEY_SMS) != 0 && generate_secret(dir, "sms",
+	    SM_SMS_KEY_BYTES, &created, err) == -1)
 		return -1;
 	if (created && sync_dir(dir, err) == -1)
 		return -1;

@@ -25,6 +25,7 @@
 #define SM_PEPPER_BYTES 32
 #define SM_AUDIT_KEY_BYTES crypto_generichash_KEYBYTES
 #define SM_ESCROW_VERSIONS_MAX 64
+#define SM_SMS_KEY_BYTES crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 
 /* Which keys a program needs from the key directory. */
 enum key_need {
@@ -34,10 +35,11 @@ enum key_need {
 	KEY_SIGN_PUBLIC = 1 << 3,	/* checking signatures (portal, ctl) */
 	KEY_PEPPER = 1 << 4,		/* answer and password hashing */
 	KEY_AUDIT = 1 << 5,		/* MACs on the audit trail (event.h) */
+	KEY_SMS = 1 << 6,		/* SMS texts waiting in the queue (sms.h) */
 };
 
 /* Key directory layout (one file per key, raw bytes):
- *   escrow-N.pub  escrow-N.key  sign.pub  sign.key  pepper  audit
+ *   escrow-N.pub  escrow-N.key  sign.pub  sign.key  pepper  audit  sms
  * Secret files must be mode 0600 or stricter (config_secret_read). */
 struct keyring;
 
@@ -48,6 +50,8 @@ int keyring_escrow_version(const struct keyring *kr);
 const unsigned char *keyring_pepper(const struct keyring *kr);
 /* SM_AUDIT_KEY_BYTES, or NULL when KEY_AUDIT was not loaded. */
 const unsigned char *keyring_audit_key(const struct keyring *kr);
+/* SM_SMS_KEY_BYTES, or NULL when KEY_SMS was not loaded. */
+const unsigned char *keyring_sms_key(const struct keyring *kr);
 
 /* Creates the key files of `what` that do not exist yet (never overwrites):
  * for KEY_ESCROW_* the pair of the given version, for KEY_SIGN_* the

@@ -53,6 +53,8 @@ role_key(enum db_role role, int password)
 		return password ? "database.milter.password_file" : "database.milter.user";
 	case DB_ROLE_PORTAL:
 		return password ? "database.portal.password_file" : "database.portal.user";
+	case DB_ROLE_SMS:
+		return password ? "database.sms.password_file" : "database.sms.user";
 	case DB_ROLE_ADMIN:
 		break;
 	}

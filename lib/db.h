@@ -15,6 +15,7 @@ enum db_role {
 	DB_ROLE_MILTER,
 	DB_ROLE_PORTAL,
 	DB_ROLE_ADMIN,
+	DB_ROLE_SMS,
 };
 
 enum db_type {

@@ -23,6 +23,10 @@ static const char *const kinds[] = {
 	"sealed", "notified", "notify_failed", "link_fetched", "verify_failed",
 	"verified", "viewed", "downloaded", "locked", "unlocked", "retracted",
 	"expiry_changed", "purged", "tamper_detected",
+	/* SMS notices and patient-set PINs and passwords (issue 3) */
+	"sms_queued", "sms_sent", "sms_failed", "pin_set", "pin_recovery_sent",
+	"pin_reset", "code_sent", "code_failed", "password_set",
+	"password_reset_sent", "password_changed",
 };
 
 /* Set once before threads start, read-only afterwards. */

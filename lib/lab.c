@@ -126,17 +126,17 @@ lab_match(struct db *db, const struct lab_who *who, struct lab *out,
 	static const char sql[] = "SELECT s.kind, s.value, l.id, l.name,"
 	    " l.display_name, l.notice_subject, l.template_set, l.contact,"
 	    " l.logo_url, l.colour, l.default_expiry_days,"
-	    " l.default_verification"
+	    " l.default_verification, l.sms_notice"
 	    " FROM lab_senders s JOIN labs l ON l.id = s.lab_id"
 	    " WHERE (s.kind = 'sasl' AND s.value = ?)"
 	    " OR (s.kind = 'address' AND s.value = ?)"
 	    " OR (s.kind = 'domain' AND s.value = ?)"
 	    " OR s.kind = 'network'";
 	struct lab *row = NULL;
-	char kind[16], value[LAB_VALUE_MAX + 1], verif[16];
+	char kind[16], value[LAB_VALUE_MAX + 1], verif[16], smsn[16];
 	long long expiry = 0;
 	struct db_val args[3];
-	struct db_col cols[12];
+	struct db_col cols[13];
 	const char *domain = NULL;
 	int found = 0, best_prefix = -1, r, ret = -1;
 
@@ -164,7 +164,8 @@ lab_match(struct db *db, const struct lab_who *who, struct lab *out,
 	cols[9] = DB_COL_S(row->colour, sizeof(row->colour));
 	cols[10] = DB_COL_I(&expiry);
 	cols[11] = DB_COL_S(verif, sizeof(verif));
-	if (db_query(db, sql, args, 3, cols, 12, err) == -1)
+	cols[12] = DB_COL_S(smsn, sizeof(smsn));
+	if (db_query(db, sql, args, 3, cols, 13, err) == -1)
 		goto out;
 	while ((r = db_fetch(db, err)) == 1) {
 		enum lab_via via;
@@ -184,6 +185,7 @@ lab_match(struct db *db, const struct lab_who *who, struct lab *out,
 		out->via = via;
 		out->default_expiry_days = (int)expiry;
 		out->require_verification = strcmp(verif, "registered") != 0;
+		out->sms_with_email = strcmp(smsn, "sms+email") == 0;
 		best_prefix = prefix;
 		found = 1;
 	}

@@ -37,6 +37,7 @@ struct lab {
 	char colour[8];
 	int default_expiry_days;
 	int require_verification;	/* default_verification = 'require' */
+	int sms_with_email;		/* sms_notice = 'sms+email' */
 	enum lab_via via;
 };
 

@@ -94,7 +94,8 @@ store_begin(struct store_msg **out, struct db *db, const struct keyring *kr,
 	m->db = db;
 	m->kr = kr;
 	m->lab_id = meta->lab_id;
-	m->created = time(NULL);
+	/* The same clock reading as expires, so "7d" is exactly 7 days. */
+	m->created = meta->created != 0 ? meta->created : time(NULL);
 	m->expires = meta->expires;
 	m->chunk_size = meta->chunk_size;
 	m->sender = strdup(meta->sender ? meta->sender : "");
@@ -379,17 +380,24 @@ store_find_link(struct db *db, const char *token, size_t len,
 {
 	static const char sql[] = "SELECT d.id, d.message_id, m.lab_id,"
 	    " d.address, d.kind, COALESCE(d.question, r.question, ''),"
-	    " COALESCE(d.answer_hash, r.answer_hash, ''), d.failed_attempts,"
-	    " COALESCE(d.locked_until, 0), m.expires,"
-	    " COALESCE(d.retracted, m.retracted, 0), m.purged IS NOT NULL"
+	    " COALESCE(d.answer_hash, r.answer_hash, p.answer_hash, ''),"
+	    " d.failed_attempts, COALESCE(d.locked_until, 0), m.expires,"
+	    " COALESCE(d.retracted, m.retracted, 0), m.purged IS NOT NULL,"
+	    " COALESCE(r.id, p.id, 0)"
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
 	    " LEFT JOIN recipients r ON r.id = d.recipient_id"
+	    /* A PIN the patient set through another message is theirs for
+	     * every message to the same address from the same lab (one
+	     * lookup on the unique key). */
+	    " LEFT JOIN recipients p ON d.recipient_id IS NULL"
+	    " AND d.kind = 'pin' AND p.lab_id = m.lab_id"
+	    " AND p.address = d.address AND p.kind = 'pin'"
 	    " WHERE d.token_hash = ?";
 	unsigned char hash[SM_HASH_BYTES];
 	char kind[16];
 	long long failed, purged;
 	struct db_val arg;
-	struct db_col c[12];
+	struct db_col c[13];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -408,7 +416,8 @@ store_find_link(struct db *db, const char *token, size_t len,
 	c[9] = DB_COL_I(&out->expires);
 	c[10] = DB_COL_I(&out->retracted);
 	c[11] = DB_COL_I(&purged);
-	rc = db_query_row(db, sql, &arg, 1, c, 12, err);
+	c[12] = DB_COL_I(&out->recipient_id);
+	rc = db_query_row(db, sql, &arg, 1, c, 13, err);
 	if (rc != 1)
 		return rc;
 	if (verif_kind_parse(kind, &out->kind) == -1) {

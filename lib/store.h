@@ -38,6 +38,7 @@ struct store_meta {
 	const char *reference;	/* lab's own non-PHI id, or NULL */
 	time_t expires;
 	size_t chunk_size;
+	time_t created;		/* the time expires was computed from; 0: now */
 };
 
 struct store_delivery {
@@ -85,6 +86,7 @@ struct store_link {
 	long long expires;
 	long long retracted;	/* message or delivery, 0 if not */
 	int purged;
+	long long recipient_id;	/* recipients row the secret is in, or 0 */
 };
 
 /* 1 found, 0 no such token (also for malformed tokens), -1 error. */

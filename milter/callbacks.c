@@ -37,6 +37,8 @@ reply(SMFICTX *ctx, enum seal_rc rc, const struct policy_reply *rep)
 		return SMFIS_CONTINUE;
 	case SEAL_SKIP:
 		return SMFIS_SKIP;
+	case SEAL_DISCARD:
+		return SMFIS_DISCARD;
 	case SEAL_REJECT:
 		if (sm_setreply(ctx, rep->rcode, rep->xcode, rep->text) == -1)
 			log_warn("setreply_failed", "code=%s", rep->xcode);

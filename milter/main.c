@@ -73,6 +73,10 @@ load_keys(const struct config *cf, struct keyring **kr, struct sm_err *err)
 	int version = (int)config_int(cf, "keys.escrow_version");
 	unsigned need = KEY_ESCROW_PUBLIC | KEY_SIGN_SECRET | KEY_PEPPER;
 	struct sm_err why;
+
+	/* SMS texts are sealed before they are queued. */
+	if (strcmp(config_str(cf, "sms.gateway"), "none") != 0)
+		need |= KEY_SMS;
 	char q[300];
 
 	if (keyring_load(kr, dir, version, need | KEY_AUDIT, &why) == 0)
@@ -99,6 +103,8 @@ build_env(struct milter *m, struct sm_err *err)
 	e->cost.date_order = strcmp(config_str(cf, "crypto.date_order"), "dmy") == 0 ?
 	    DATE_DMY : DATE_MDY;
 	e->chunk_size = (size_t)config_int(cf, "crypto.chunk_size");
+	e->sms_on = strcmp(config_str(cf, "sms.gateway"), "none") != 0;
+	e->portal_url = config_str(cf, "portal.url");
 	e->max_size = (unsigned long long)config_int(cf, "milter.max_message_size");
 	e->max_rcpts = (size_t)config_int(cf, "milter.max_recipients");
 	/* Below Postfix's milter_command_timeout (30 s), so our 4xx is

@@ -16,6 +16,7 @@
 
 #include "expiry.h"
 #include "policy.h"
+#include "sms.h"
 
 static const char *const hdr_names[PH_NKNOWN] = {
 	"X-Sealmail-Question", "X-Sealmail-Answer", "X-Sealmail-Password",
@@ -157,17 +158,11 @@ decode_text(struct policy_hdrs *ph, int k)
 	return 0;
 }
 
+/* The same check as the queue's: E.164, "+" and 8 to 15 digits. */
 static int
 valid_phone(const char *s, size_t n)
 {
-	size_t i;
-
-	if (n < 9 || n > 16 || s[0] != '+')
-		return 0;
-	for (i = 1; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
+	return sms_phone_ok(s, n);
 }
 
 /* A variant names a directory: no dots or slashes, so no traversal. */
@@ -252,7 +247,7 @@ policy_check(struct policy_hdrs *ph, time_t now, int default_days,
 	if (ph->val[PH_PHONE] != NULL) {
 		if (!valid_phone(ph->val[PH_PHONE], ph->len[PH_PHONE]))
 			REFUSE("X-Sealmail-Phone must be in E.164 form:"
-			    " + and 8 to 15 digits");
+			    " + and 8 to 15 digits, the first not 0");
 		memcpy(pol->phone, ph->val[PH_PHONE], ph->len[PH_PHONE] + 1);
 	}
 	if (ph->val[PH_TEMPLATE] != NULL) {

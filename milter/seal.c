@@ -26,6 +26,7 @@
 #include "recipient.h"
 #include "seal.h"
 #include "smfi.h"
+#include "sms.h"
 #include "store.h"
 
 #define SEAL_HEADER_MAX (1024 * 1024)	/* staged original header bytes */
@@ -43,6 +44,8 @@ struct rcpt {
 	int has_rec;
 	struct store_delivery d;
 	char token[SM_TOKEN_TEXT];
+	char phone[SMS_PHONE_MAX + 1];	/* "" when no SMS notice */
+	int sms_only;			/* no email notice */
 };
 
 struct seal_msg {
@@ -388,15 +391,37 @@ resolve_rcpts(struct seal_msg *m, struct policy_reply *rep)
 	size_t i;
 	int r;
 
+	/* One X-Sealmail-Phone names one patient: with several recipients
+	 * it could not say whose number it is. */
+	if (m->pol.phone[0] != '\0' && m->nrcpts != 1) {
+		policy_reply_set(rep, "550", "5.7.1", "X-Sealmail-Phone applies"
+		    " to one recipient: send one message per patient");
+		return refuse(m, rep);
+	}
 	if (m->pol.verif != PV_NONE &&
 	    answer_hash(env->kr, &env->cost, m->pol.secret, m->pol.secret_len,
 	    m->answer_hash, &err) == -1)
 		return tempfail(m, rep, "cannot hash the answer", &err);
 	for (i = 0; i < m->nrcpts; i++) {
 		struct rcpt *rc = &m->rcpts[i];
+		const char *who = rc->addr;
 
+		/* "+4915112345678@..." is a patient known by number only:
+		 * the number is the address, and only an SMS can reach it. */
+		if (sms_phone_of_address(rc->addr, rc->phone)) {
+			rc->sms_only = 1;
+			who = rc->phone;
+		} else if (m->pol.phone[0] != '\0') {
+			memcpy(rc->phone, m->pol.phone, sizeof(rc->phone));
+			rc->sms_only = !m->lab.sms_with_email;
+		}
+		if (rc->phone[0] != '\0' && !env->sms_on) {
+			policy_reply_set(rep, "550", "5.7.1", "this server sends"
+			    " no SMS notices (sms.gateway is none)");
+			return refuse(m, rep);
+		}
 		if (m->pol.verif == PV_NONE) {
-			r = recipient_find(m->db, m->lab.id, rc->addr, &rc->rec, &err);
+			r = recipient_find(m->db, m->lab.id, who, &rc->rec, &err);
 			if (r == -1) {
 				m->db_broken = 1;
 				return tempfail(m, rep, "database unavailable", &err);
@@ -405,8 +430,16 @@ resolve_rcpts(struct seal_msg *m, struct policy_reply *rep)
 		}
 		if (policy_resolve(&m->pol, m->pol.verif != PV_NONE ?
 		    m->answer_hash : NULL, rc->has_rec ? &rc->rec : NULL,
-		    m->lab.require_verification, rc->addr, &rc->d, rep) == -1)
-			return refuse(m, rep);
+		    m->lab.require_verification || rc->phone[0] != '\0', who,
+		    &rc->d, rep) == -1) {
+			/* An SMS patient nobody set a secret for picks a PIN
+			 * at the first visit. */
+			if (rc->phone[0] == '\0')
+				return refuse(m, rep);
+			memset(&rc->d, 0, sizeof(rc->d));
+			rc->d.address = who;
+			rc->d.kind = VERIF_PIN;
+		}
 	}
 	return SEAL_OK;
 }
@@ -419,6 +452,7 @@ seal_msg_eoh(struct seal_conn *c, struct policy_reply *rep)
 	struct store_meta meta;
 	struct sm_err err;
 	enum seal_rc rc;
+	time_t now;
 	int r;
 
 	if (m == NULL || !m->has_lab)
@@ -446,7 +480,8 @@ seal_msg_eoh(struct seal_conn *c, struct policy_reply *rep)
 		    SEAL_HEADER_MAX, SEAL_NAMES_MAX);
 		return refuse(m, rep);
 	}
-	if (policy_check(&m->ph, time(NULL), m->lab.default_expiry_days,
+	now = time(NULL);
+	if (policy_check(&m->ph, now, m->lab.default_expiry_days,
 	    env->cost.date_order, &m->pol, rep) == -1)
 		return refuse(m, rep);
 	r = notify_has_variant(env->notify, &m->lab, m->pol.template_variant, &err);
@@ -465,6 +500,7 @@ seal_msg_eoh(struct seal_conn *c, struct policy_reply *rep)
 	meta.reference = m->pol.reference[0] ? m->pol.reference : NULL;
 	meta.expires = m->pol.expires;
 	meta.chunk_size = env->chunk_size;
+	meta.created = now;
 	if (store_begin(&m->st, m->db, env->kr, &meta, &err) == -1)
 		return tempfail(m, rep, "cannot open the escrow", &err);
 	if (store_append(m->st, m->hdrs.p ? m->hdrs.p : "", m->hdrs.len, &err) == -1 ||
@@ -540,16 +576,17 @@ add_header(struct seal_conn *c, SMFICTX *ctx, const char *name,
 
 /* The original message becomes the first recipient's notice. */
 static int
-rewrite_in_place(struct seal_msg *m, SMFICTX *ctx, const struct notice *nt)
+rewrite_in_place(struct seal_msg *m, SMFICTX *ctx, size_t first,
+    const struct notice *nt)
 {
 	struct seal_conn *c = m->conn;
 	char to[SM_ADDRESS_MAX + 3];
 	size_t i;
 
-	for (i = 1; i < m->nrcpts; i++)
-		if (sm_delrcpt(ctx, m->rcpts[i].raw) == -1)
+	for (i = 0; i < m->nrcpts; i++)
+		if (i != first && sm_delrcpt(ctx, m->rcpts[i].raw) == -1)
 			return -1;
-	snprintf(to, sizeof(to), "<%s>", m->rcpts[0].addr);
+	snprintf(to, sizeof(to), "<%s>", m->rcpts[first].addr);
 	if (strip_headers(m, ctx, 1) == -1 ||
 	    add_header(c, ctx, "To", to) == -1 ||
 	    add_header(c, ctx, "Subject", nt->subject) == -1 ||
@@ -562,7 +599,7 @@ rewrite_in_place(struct seal_msg *m, SMFICTX *ctx, const struct notice *nt)
 }
 
 static void
-record_notified(struct seal_msg *m)
+record_notified(struct seal_msg *m, size_t first)
 {
 	struct sm_err err;
 	struct event ev;
@@ -578,13 +615,15 @@ record_notified(struct seal_msg *m)
 		tx = 1;
 	}
 	for (i = 0; i < m->nrcpts; i++) {
+		if (m->rcpts[i].sms_only)
+			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = "notified";
 		ev.lab_id = m->lab.id;
 		ev.message_id = store_msg_id(m->st);
 		ev.delivery_id = store_msg_delivery_id(m->st, i);
 		ev.client_addr = m->conn->client_addr[0] ? m->conn->client_addr : NULL;
-		ev.detail = i == 0 ? "in-place" : "separate";
+		ev.detail = i == first ? "in-place" : "separate";
 		if (event_record(m->db, &ev, &err) == -1)
 			goto fail;
 	}
@@ -599,6 +638,51 @@ fail:
 	m->db_broken = 1;
 	log_warn("event_failed", "msg=%s kind=notified reason=%s",
 	    store_msg_id(m->st), log_quote(err.msg, q, sizeof(q)));
+}
+
+/* After the commit: one queued SMS per recipient with a number.  A failure
+ * tempfails the message like a notice that cannot be submitted. */
+static int
+queue_sms(struct seal_msg *m, struct sm_err *err)
+{
+	const struct seal_env *env = m->conn->env;
+	char link[600], text[SMS_TEXT_MAX * 2 + 1];
+	struct sms_item it;
+	long long qid;
+	size_t i;
+	int n, rc = -1;
+
+	for (i = 0; i < m->nrcpts; i++) {
+		struct rcpt *r = &m->rcpts[i];
+
+		if (r->phone[0] == '\0')
+			continue;
+		n = snprintf(link, sizeof(link), "%s/m/%s", env->portal_url,
+		    r->token);
+		if (n < 0 || (size_t)n >= sizeof(link)) {
+			sm_err_set(err, "portal.url too long for an SMS");
+			goto out;
+		}
+		if (sms_text(m->lab.display_name, link, text, sizeof(text),
+		    err) == -1)
+			goto out;
+		memset(&it, 0, sizeof(it));
+		it.lab_id = m->lab.id;
+		it.message_id = store_msg_id(m->st);
+		it.delivery_id = store_msg_delivery_id(m->st, i);
+		it.phone = r->phone;
+		it.text = text;
+		it.client_addr = m->conn->client_addr[0] ? m->conn->client_addr : NULL;
+		if (sms_queue_add(m->db, env->kr, &it, &qid, err) == -1)
+			goto out;
+		log_event("sms_queued", "msg=%s delivery=%lld sms=%lld lab=%lld",
+		    it.message_id, it.delivery_id, qid, m->lab.id);
+	}
+	rc = 0;
+out:
+	sodium_memzero(link, sizeof(link));
+	sodium_memzero(text, sizeof(text));
+	return rc;
 }
 
 static enum seal_rc eom_work(struct seal_conn *, SMFICTX *, struct policy_reply *);
@@ -620,11 +704,11 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	const struct seal_env *env = c->env;
 	struct seal_msg *m = c->msg;
 	struct notice_info ni;
-	struct notice first, other;
+	struct notice first_nt, other;
 	const char *qid;
 	struct sm_err err;
 	enum seal_rc rc = SEAL_TEMPFAIL;
-	size_t i;
+	size_t i, first;
 
 	if (m == NULL)
 		return SEAL_OK;
@@ -647,7 +731,7 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 		*rep = m->rep;
 		return m->failed;
 	}
-	notice_init(&first);
+	notice_init(&first_nt);
 	notice_init(&other);
 	for (i = 0; i < m->nrcpts; i++) {
 		if (store_add_delivery(m->st, &m->rcpts[i].d, m->rcpts[i].token, &err) == -1) {
@@ -660,10 +744,14 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	ni.variant = m->pol.template_variant;
 	ni.expires = m->pol.expires;
 	ni.reference = m->pol.reference;
-	ni.token = m->rcpts[0].token;
+	/* The first recipient with an email notice gets the message
+	 * rewritten in place; when every one is SMS-only, none does. */
+	for (first = 0; first < m->nrcpts && m->rcpts[first].sms_only; first++)
+		;
+	ni.token = first < m->nrcpts ? m->rcpts[first].token : m->rcpts[0].token;
 	/* Render before committing: a broken template must not leave an
 	 * escrow row that nobody was told about. */
-	if (notify_render(env->notify, &ni, &first, &err) == -1) {
+	if (notify_render(env->notify, &ni, &first_nt, &err) == -1) {
 		rc = tempfail(m, rep, "cannot render the notice", &err);
 		goto out;
 	}
@@ -691,7 +779,14 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	 * tempfailed: the MTA retries it, sealing it again, so recipients
 	 * already notified get a second notice with a second link (both
 	 * work).  A duplicate notice is better than a patient never told. */
-	for (i = 1; i < m->nrcpts; i++) {
+	if (queue_sms(m, &err) == -1) {
+		m->db_broken = 1;
+		rc = tempfail(m, rep, "cannot queue an SMS notice", &err);
+		goto out;
+	}
+	for (i = 0; i < m->nrcpts; i++) {
+		if (i == first || m->rcpts[i].sms_only)
+			continue;
 		ni.token = m->rcpts[i].token;
 		if (notify_render(env->notify, &ni, &other, &err) == -1) {
 			rc = tempfail(m, rep, "cannot render the notice", &err);
@@ -706,14 +801,21 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 		if (i % 16 == 0)
 			(void)sm_progress(ctx);
 	}
-	if (rewrite_in_place(m, ctx, &first) == -1) {
+	if (first == m->nrcpts) {
+		/* Sealed and queued as SMS only: nothing leaves by mail. */
+		log_event("discarded", "msg=%s reason=sms-only",
+		    store_msg_id(m->st));
+		rc = SEAL_DISCARD;
+		goto out;
+	}
+	if (rewrite_in_place(m, ctx, first, &first_nt) == -1) {
 		rc = tempfail(m, rep, "cannot rewrite the message", NULL);
 		goto out;
 	}
-	record_notified(m);
+	record_notified(m, first);
 	rc = SEAL_OK;
 out:
-	notice_free(&first);
+	notice_free(&first_nt);
 	notice_free(&other);
 	return rc;
 }

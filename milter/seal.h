@@ -30,6 +30,8 @@ struct seal_env {
 	unsigned long long max_size;
 	size_t max_rcpts;
 	int pool_wait;			/* seconds to wait for a connection */
+	int sms_on;			/* sms.gateway is not none */
+	const char *portal_url;		/* portal.url, for SMS links */
 };
 
 struct seal_conn {
@@ -46,6 +48,7 @@ enum seal_rc {
 	SEAL_SKIP = 1,		/* not ours: the MTA may skip the body */
 	SEAL_TEMPFAIL = -1,	/* 4xx: reply filled */
 	SEAL_REJECT = -2,	/* 5xx: reply filled */
+	SEAL_DISCARD = 2,	/* sealed, notified by SMS only: drop the mail */
 };
 
 struct seal_conn *seal_conn_new(const struct seal_env *env);

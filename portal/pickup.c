@@ -54,6 +54,13 @@ kind_name(enum verif_kind k)
 void
 pickup_form(struct ctx *c, int status, const char *error_key)
 {
+	pickup_form_as(c, status, error_key, NULL, NULL);
+}
+
+void
+pickup_form_as(struct ctx *c, int status, const char *error_key,
+    const char *method, const char *reset_key)
+{
 	struct portal *p = c->p;
 	struct page_vars pv;
 	char pre[CSRF_COOKIE_CHARS + 2], csrf[CSRF_TEXT], when[128], url[256];
@@ -73,20 +80,31 @@ pickup_form(struct ctx *c, int status, const char *error_key)
 		page_notice(p, c->w, 500, "error", c->lang, &c->b, NULL, NULL);
 		goto out;
 	}
-	/* A registered password or PIN the patient never set: they must
-	 * register first, which happens with the lab, not on this page. */
-	if ((c->l.sl.kind == VERIF_REGISTERED || c->l.sl.kind == VERIF_PIN) &&
-	    c->l.sl.answer_hash[0] == '\0') {
+	/* A registered password the patient never set: they must register
+	 * first, which happens with the lab, not on this page. */
+	if (c->l.sl.kind == VERIF_REGISTERED && c->l.sl.answer_hash[0] == '\0') {
 		page_notice(p, c->w, 200, "register", c->lang, &c->b, c->base, NULL);
 		goto out;
 	}
+	/* A PIN nobody set yet: the link from the SMS lets its holder set
+	 * one (pin.c). */
+	if (method == NULL)
+		method = c->l.sl.kind == VERIF_PIN && c->l.sl.answer_hash[0] == '\0' ?
+		    "setpin" : kind_name(c->l.sl.kind);
 	page_set(&pv, "Page.Csrf", csrf);
-	page_set(&pv, "Page.Method", kind_name(c->l.sl.kind));
+	page_set(&pv, "Page.Method", method);
+	if (strcmp(method, "pin") == 0) {
+		ctx_url(c, "/recover", url, sizeof(url));
+		page_set(&pv, "Page.RecoverUrl", url);
+	}
+	if (reset_key != NULL)
+		page_set(&pv, "Page.ResetKey", reset_key);
 	if (c->l.sl.kind == VERIF_QUESTION)
 		page_set(&pv, "Page.Question", c->l.sl.question);
 	page_date(p->pages, c->lang, c->l.sl.expires, 0, when, sizeof(when));
 	page_set(&pv, "Page.Expires", when);
-	ctx_url(c, "", url, sizeof(url));
+	ctx_url(c, strcmp(method, "recover") == 0 ? "/recover" :
+	    strcmp(method, "resetpin") == 0 ? "/reset" : "", url, sizeof(url));
 	page_set(&pv, "Page.Action", url);
 	if (error_key != NULL) {
 		char key[64];

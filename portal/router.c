@@ -11,6 +11,7 @@
 #include "log.h"
 #include "page.h"
 #include "pickup.h"
+#include "pin.h"
 #include "router.h"
 #include "verify.h"
 #include "view.h"
@@ -105,6 +106,8 @@ enum route {
 	R_VIEW,
 	R_PART,
 	R_EML,
+	R_RECOVER,
+	R_RESET,
 };
 
 /* Splits "/m/<token>[/view|/part/N|/eml]".  -1 when the path is not ours. */
@@ -130,6 +133,14 @@ parse_path(const char *path, const char **tok, size_t *toklen,
 	}
 	if (strcmp(slash, "/eml") == 0) {
 		*rt = R_EML;
+		return 0;
+	}
+	if (strcmp(slash, "/recover") == 0) {
+		*rt = R_RECOVER;
+		return 0;
+	}
+	if (strcmp(slash, "/reset") == 0) {
+		*rt = R_RESET;
 		return 0;
 	}
 	if (strncmp(slash, "/part/", 6) == 0) {
@@ -194,8 +205,10 @@ router_dispatch(struct portal *p, struct request *r, struct response *w)
 	 * it would decrypt and count a download nobody received. */
 	if (strcmp(r->method, "HEAD") == 0 && rt == R_PICKUP)
 		is_get = 1;
-	if (!(is_get || (is_post && rt == R_PICKUP))) {
-		resp_header(w, "Allow", rt == R_PICKUP ? "GET, HEAD, POST" : "GET");
+	if (!(is_get || (is_post && (rt == R_PICKUP || rt == R_RECOVER ||
+	    rt == R_RESET)))) {
+		resp_header(w, "Allow", rt == R_PICKUP ? "GET, HEAD, POST" :
+		    rt == R_RECOVER || rt == R_RESET ? "GET, POST" : "GET");
 		page_notice(p, w, 405, "badrequest", c->lang, &c->b, NULL, NULL);
 		goto out;
 	}
@@ -234,6 +247,12 @@ router_dispatch(struct portal *p, struct request *r, struct response *w)
 		break;
 	case R_EML:
 		view_eml(c);
+		break;
+	case R_RECOVER:
+		pin_recover(c, is_post);
+		break;
+	case R_RESET:
+		pin_reset(c, is_post);
 		break;
 	}
 out:

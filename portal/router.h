@@ -1,7 +1,8 @@
 /* router.h - maps a request to a page family; only that.
  * URL map: GET /m/<token> (pickup.c), POST /m/<token> (verify.c),
  * GET /m/<token>/view, /m/<token>/part/N, /m/<token>/eml (view.c),
- * /admin/... (admin.c), /api/v1/... (api.c). */
+ * /admin/... (admin.c), /api/v1/... (api.c),
+ * GET|POST /m/<token>/recover and /m/<token>/reset (pin.c). */
 #ifndef PORTAL_ROUTER_H
 #define PORTAL_ROUTER_H
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "page.h"
 #include "pickup.h"
+#include "pin.h"
 #include "ratelimit.h"
 #include "router.h"
 #include "session.h"
@@ -171,6 +172,10 @@ verify_post(struct ctx *c)
 	}
 	if (link_locked(p, &c->l)) {
 		locked_page(c);
+		goto out;
+	}
+	if (c->l.sl.answer_hash[0] == '\0' && c->l.sl.kind == VERIF_PIN) {
+		pin_set_post(c, f);
 		goto out;
 	}
 	if (c->l.sl.answer_hash[0] == '\0') {

@@ -9,9 +9,24 @@
 <?cs if:Page.Method == "question" ?><label for="answer"><?cs var:Page.Question ?></label>
 <p class="hint" id="answer-hint"><?cs var:Text.Pickup.QuestionHint ?></p>
 <input id="answer" name="answer" type="text" required maxlength="256" autocomplete="off" spellcheck="false" aria-describedby="answer-hint<?cs if:Page.Error ?> answer-error<?cs /if ?>"<?cs if:Page.Error ?> aria-invalid="true"<?cs /if ?>>
+<?cs elif:Page.Method == "pin" ?><label for="answer"><?cs var:Text.Pin.Pin ?></label>
+<p class="hint" id="answer-hint"><?cs var:Text.Pin.PinHint ?></p>
+<input id="answer" name="answer" type="password" inputmode="numeric" pattern="[0-9]*" required minlength="4" maxlength="8" autocomplete="current-password" aria-describedby="answer-hint<?cs if:Page.Error ?> answer-error<?cs /if ?>"<?cs if:Page.Error ?> aria-invalid="true"<?cs /if ?>>
+<?cs elif:Page.Method == "setpin" || Page.Method == "resetpin" ?><?cs if:Page.Method == "setpin" ?><p id="pin-intro"><?cs var:Text.Pin.SetIntro ?></p><?cs else ?><p id="pin-intro"><?cs var:Text.Pin.ResetIntro ?></p><?cs /if ?>
+<?cs if:Page.ResetKey ?><input type="hidden" name="k" value="<?cs var:Page.ResetKey ?>">
+<?cs /if ?><label for="pin"><?cs var:Text.Pin.NewPin ?></label>
+<p class="hint" id="pin-hint"><?cs var:Text.Pin.NewPinHint ?></p>
+<input id="pin" name="pin" type="password" inputmode="numeric" pattern="[0-9]{4,8}" required minlength="4" maxlength="8" autocomplete="new-password" aria-describedby="pin-hint<?cs if:Page.Error ?> answer-error<?cs /if ?>"<?cs if:Page.Error ?> aria-invalid="true"<?cs /if ?>>
+<label for="pin2"><?cs var:Text.Pin.Repeat ?></label>
+<input id="pin2" name="pin2" type="password" inputmode="numeric" pattern="[0-9]{4,8}" required minlength="4" maxlength="8" autocomplete="new-password">
+<?cs if:Page.Method == "setpin" ?><label for="recovery"><?cs var:Text.Pin.Recovery ?></label>
+<p class="hint" id="recovery-hint"><?cs var:Text.Pin.RecoveryHint ?></p>
+<input id="recovery" name="recovery" type="email" required maxlength="320" autocomplete="email" aria-describedby="recovery-hint">
+<?cs /if ?><?cs elif:Page.Method == "recover" ?><p id="recover-intro"><?cs var:Text.Pin.RecoverIntro ?></p>
 <?cs else ?><label for="answer"><?cs var:Text.Pickup.Password ?></label>
 <p class="hint" id="answer-hint"><?cs var:Text.Pickup.PasswordHint ?></p>
 <input id="answer" name="answer" type="password" required maxlength="256" autocomplete="current-password" aria-describedby="answer-hint<?cs if:Page.Error ?> answer-error<?cs /if ?>"<?cs if:Page.Error ?> aria-invalid="true"<?cs /if ?>>
-<?cs /if ?><button type="submit"><?cs var:Text.Pickup.Submit ?></button>
+<?cs /if ?><button type="submit"><?cs if:Page.Method == "setpin" || Page.Method == "resetpin" ?><?cs var:Text.Pin.SetSubmit ?><?cs elif:Page.Method == "recover" ?><?cs var:Text.Pin.RecoverSubmit ?><?cs else ?><?cs var:Text.Pickup.Submit ?><?cs /if ?></button>
 </form>
-<p class="help"><?cs var:Text.Pickup.Help ?></p>
+<?cs if:Page.RecoverUrl ?><p class="help"><a href="<?cs var:Page.RecoverUrl ?>"><?cs var:Text.Pin.Forgot ?></a></p>
+<?cs /if ?><p class="help"><?cs var:Text.Pickup.Help ?></p>
