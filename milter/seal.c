@@ -12,7 +12,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <errmsg.h>
 #include <sodium.h>
 
 #include "buf.h"
@@ -113,6 +112,7 @@ seal_conn_free(struct seal_conn *c)
 	if (c == NULL)
 		return;
 	seal_msg_end(c);
+	store_buf_free(&c->buf);
 	free(c);
 }
 
@@ -465,6 +465,7 @@ seal_msg_eoh(struct seal_conn *c, struct policy_reply *rep)
 	meta.reference = m->pol.reference[0] ? m->pol.reference : NULL;
 	meta.expires = m->pol.expires;
 	meta.chunk_size = env->chunk_size;
+	meta.buf = &c->buf;
 	if (store_begin(&m->st, m->db, env->kr, &meta, &err) == -1)
 		return tempfail(m, rep, "cannot open the escrow", &err);
 	if (store_append(m->st, m->hdrs.p ? m->hdrs.p : "", m->hdrs.len, &err) == -1 ||
@@ -561,44 +562,26 @@ rewrite_in_place(struct seal_msg *m, SMFICTX *ctx, const struct notice *nt)
 	return sm_replacebody(ctx, (const unsigned char *)nt->body.p, nt->body.len);
 }
 
+/* The escrow committed with its `notified` events, but the notices did
+ * not all go out and the MTA will retry (sealing again).  The trail says
+ * so, best effort: the message is being tempfailed either way. */
 static void
-record_notified(struct seal_msg *m)
+record_notify_failed(struct seal_msg *m)
 {
 	struct sm_err err;
 	struct event ev;
 	char q[300];
-	size_t i;
-	int tx = 0;
 
-	/* One transaction for many rows: one log flush instead of one per
-	 * recipient.  A single row needs none (autocommit). */
-	if (m->nrcpts > 1) {
-		if (db_begin(m->db, &err) == -1)
-			goto fail;
-		tx = 1;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = "notify_failed";
+	ev.lab_id = m->lab.id;
+	ev.message_id = store_msg_id(m->st);
+	ev.client_addr = m->conn->client_addr[0] ? m->conn->client_addr : NULL;
+	if (event_record(m->db, &ev, &err) == -1) {
+		m->db_broken = 1;
+		log_warn("event_failed", "msg=%s kind=notify_failed reason=%s",
+		    store_msg_id(m->st), log_quote(err.msg, q, sizeof(q)));
 	}
-	for (i = 0; i < m->nrcpts; i++) {
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = "notified";
-		ev.lab_id = m->lab.id;
-		ev.message_id = store_msg_id(m->st);
-		ev.delivery_id = store_msg_delivery_id(m->st, i);
-		ev.client_addr = m->conn->client_addr[0] ? m->conn->client_addr : NULL;
-		ev.detail = i == 0 ? "in-place" : "separate";
-		if (event_record(m->db, &ev, &err) == -1)
-			goto fail;
-	}
-	if (tx && db_commit(m->db, &err) == -1)
-		goto fail;
-	return;
-fail:
-	/* The escrow and the notices are out: failing the message now
-	 * would only send duplicates.  The gap in the trail is logged. */
-	if (tx)
-		db_rollback(m->db);
-	m->db_broken = 1;
-	log_warn("event_failed", "msg=%s kind=notified reason=%s",
-	    store_msg_id(m->st), log_quote(err.msg, q, sizeof(q)));
 }
 
 static enum seal_rc eom_work(struct seal_conn *, SMFICTX *, struct policy_reply *);
@@ -624,6 +607,7 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	const char *qid;
 	struct sm_err err;
 	enum seal_rc rc = SEAL_TEMPFAIL;
+	int r, committed = 0;
 	size_t i;
 
 	if (m == NULL)
@@ -650,6 +634,9 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	notice_init(&first);
 	notice_init(&other);
 	for (i = 0; i < m->nrcpts; i++) {
+		/* Recorded in the commit's transaction, before the notices go
+		 * out; a notice that then fails adds a notify_failed event. */
+		m->rcpts[i].d.notified = i == 0 ? "in-place" : "separate";
 		if (store_add_delivery(m->st, &m->rcpts[i].d, m->rcpts[i].token, &err) == -1) {
 			rc = tempfail(m, rep, "cannot record the recipients", &err);
 			goto out;
@@ -668,20 +655,20 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 		goto out;
 	}
 	(void)sm_progress(ctx);
-	if (store_commit(m->st, c->client_addr[0] ? c->client_addr : NULL, &err) == -1) {
-		unsigned e = db_errno(m->db);
-
-		/* The connection died around COMMIT: the server may have
-		 * committed without telling us.  Named in the log so an
-		 * operator can purge the row nobody was notified about;
-		 * the MTA's retry seals the message again. */
-		if (e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST)
+	if ((r = store_commit(m->st, c->client_addr[0] ? c->client_addr : NULL,
+	    &err)) != 0) {
+		/* The connection died around COMMIT and the store could not
+		 * learn the outcome: the row may exist.  Named in the log so
+		 * an operator can purge it if nobody was notified; the MTA's
+		 * retry seals the message again. */
+		if (r == STORE_COMMIT_UNKNOWN)
 			log_warn("commit_unknown", "msg=%s lab=%lld",
 			    store_msg_id(m->st), m->lab.id);
 		m->db_broken = 1;
 		rc = tempfail(m, rep, "escrow commit failed", &err);
 		goto out;
 	}
+	committed = 1;
 	log_event("sealed", "msg=%s qid=%s lab=%lld via=%s rcpts=%zu size=%llu",
 	    store_msg_id(m->st), m->qid[0] ? m->qid : "-", m->lab.id,
 	    lab_via_name(m->lab.via), m->nrcpts,
@@ -710,9 +697,10 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 		rc = tempfail(m, rep, "cannot rewrite the message", NULL);
 		goto out;
 	}
-	record_notified(m);
 	rc = SEAL_OK;
 out:
+	if (committed && rc != SEAL_OK)
+		record_notify_failed(m);
 	notice_free(&first);
 	notice_free(&other);
 	return rc;
