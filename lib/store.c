@@ -103,8 +103,10 @@ store_begin(struct store_msg **out, struct db *db, const struct keyring *kr,
 	m->chunk_size = meta->chunk_size;
 	m->sender = strdup(meta->sender ? meta->sender : "");
 	m->reference = dup_or_null(meta->reference);
-	m->key = sodium_malloc(SM_KEY_BYTES);
 	m->b = meta->buf != NULL ? meta->buf : &m->own;
+	if (m->b->key == NULL)
+		m->b->key = sodium_malloc(SM_KEY_BYTES);
+	m->key = m->b->key;
 	if (m->sender == NULL || (meta->reference && m->reference == NULL) ||
 	    m->key == NULL)
 		goto oom;
@@ -125,9 +127,12 @@ store_buf_free(struct store_buf *b)
 {
 	if (b == NULL)
 		return;
+	if (b->key != NULL)
+		sodium_free(b->key);	/* wipes */
 	if (b->pt != NULL)
-		sodium_free(b->pt);	/* wipes */
+		sodium_free(b->pt);
 	free(b->ct);
+	b->key = NULL;
 	b->pt = NULL;
 	b->ct = NULL;
 	b->cap = 0;
@@ -159,7 +164,9 @@ buf_reserve(struct store_msg *m, size_t need, struct sm_err *err)
 	}
 	if (m->ptlen > 0)
 		memcpy(pt, b->pt, m->ptlen);
-	store_buf_free(b);
+	if (b->pt != NULL)
+		sodium_free(b->pt);	/* wipes */
+	free(b->ct);
 	b->pt = pt;
 	b->ct = ct;
 	b->cap = cap;
@@ -462,9 +469,9 @@ store_free(struct store_msg *m)
 		return;
 	if (m->in_tx)
 		db_rollback(m->db);
-	if (m->key != NULL)
-		sodium_free(m->key);
 	/* A lent buffer outlives the message: wipe what it holds of it. */
+	if (m->key != NULL)
+		sodium_memzero(m->key, SM_KEY_BYTES);
 	if (m->b != NULL && m->b->pt != NULL && m->ptlen > 0)
 		sodium_memzero(m->b->pt, m->ptlen);
 	store_buf_free(&m->own);

@@ -33,11 +33,13 @@ enum verif_kind {
 const char *verif_kind_name(enum verif_kind k);
 int verif_kind_parse(const char *s, enum verif_kind *k);
 
-/* Chunk buffers a caller keeps across messages (the milter: one per SMTP
- * connection), so a small message neither maps nor wipes a whole chunk:
- * they grow on demand up to the chunk size, and only the bytes a message
- * used are wiped.  Zero-initialise; store_buf_free wipes and frees. */
+/* Buffers a caller keeps across messages (the milter: a few for the whole
+ * process), so a message neither maps, locks and unmaps its key's page nor
+ * fills and wipes a whole chunk: the chunk buffers grow on demand up to the
+ * chunk size, and only the bytes a message used are wiped when it ends.
+ * One message at a time.  Zero-initialise; store_buf_free wipes and frees. */
 struct store_buf {
+	unsigned char *key;	/* the data key, sodium_malloc'd */
 	unsigned char *pt;	/* plaintext, sodium_malloc'd */
 	unsigned char *ct;	/* ciphertext and tag */
 	size_t cap;		/* plaintext bytes pt holds */

@@ -67,6 +67,7 @@ struct seal_msg {
 	int eoh_done;
 	enum seal_rc failed;		/* sticky refusal once decided */
 	struct policy_reply rep;
+	struct store_buf *buf;		/* lent to st, from the kept ones */
 	struct store_msg *st;
 };
 
@@ -96,6 +97,45 @@ busy_add(int d)
 	pthread_mutex_unlock(&busy_lock);
 }
 
+/* Store buffers (the data key's locked page, the chunk buffers) outlive
+ * messages and connections: libmilter runs a thread per SMTP session and a
+ * lab's client often sends one message per session, so mapping, locking
+ * and wiping them for each message cost more than sealing a small result.
+ * A sealed message holds a database connection too, so no more buffers
+ * exist than milter.db_connections (at most SEAL_BUFS_MAX). */
+#define SEAL_BUFS_MAX 256
+static pthread_mutex_t bufs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store_buf *bufs[SEAL_BUFS_MAX];
+static int nbufs;
+
+static struct store_buf *
+buf_take(void)
+{
+	struct store_buf *b = NULL;
+
+	pthread_mutex_lock(&bufs_lock);
+	if (nbufs > 0)
+		b = bufs[--nbufs];
+	pthread_mutex_unlock(&bufs_lock);
+	return b != NULL ? b : calloc(1, sizeof(*b));
+}
+
+/* The message using b has ended: store_free wiped what it left in b. */
+static void
+buf_give(struct store_buf *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&bufs_lock);
+	if (nbufs < SEAL_BUFS_MAX) {
+		bufs[nbufs++] = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&bufs_lock);
+	store_buf_free(b);
+	free(b);
+}
+
 struct seal_conn *
 seal_conn_new(const struct seal_env *env)
 {
@@ -112,7 +152,6 @@ seal_conn_free(struct seal_conn *c)
 	if (c == NULL)
 		return;
 	seal_msg_end(c);
-	store_buf_free(&c->buf);
 	free(c);
 }
 
@@ -164,6 +203,7 @@ seal_msg_end(struct seal_conn *c)
 	/* Rolls back an uncommitted escrow (on this message's connection,
 	 * before the connection goes back to the pool) and wipes its key. */
 	store_free(m->st);
+	buf_give(m->buf);
 	release_db(m);
 	for (i = 0; i < m->nrcpts; i++) {
 		free(m->rcpts[i].raw);
@@ -465,7 +505,9 @@ seal_msg_eoh(struct seal_conn *c, struct policy_reply *rep)
 	meta.reference = m->pol.reference[0] ? m->pol.reference : NULL;
 	meta.expires = m->pol.expires;
 	meta.chunk_size = env->chunk_size;
-	meta.buf = &c->buf;
+	if ((m->buf = buf_take()) == NULL)
+		return tempfail(m, rep, "out of memory", NULL);
+	meta.buf = m->buf;
 	if (store_begin(&m->st, m->db, env->kr, &meta, &err) == -1)
 		return tempfail(m, rep, "cannot open the escrow", &err);
 	if (store_append(m->st, m->hdrs.p ? m->hdrs.p : "", m->hdrs.len, &err) == -1 ||

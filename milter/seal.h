@@ -13,7 +13,6 @@
 #include "answer.h"
 #include "config.h"
 #include "policy.h"
-#include "store.h"
 
 struct keyring;
 struct notify;
@@ -40,7 +39,6 @@ struct seal_conn {
 	int can_skip;			/* SMFIP_SKIP negotiated */
 	int nr_hdr;			/* SMFIP_NR_HDR: no reply to headers */
 	struct seal_msg *msg;		/* the message in progress, or NULL */
-	struct store_buf buf;		/* chunk buffers, reused by its messages */
 };
 
 enum seal_rc {
