@@ -25,6 +25,12 @@ struct db_cached {
 	MYSQL_STMT *st;
 };
 
+struct db_login {
+	char user[81];
+	char *password;		/* sodium_malloc'd, NUL-terminated */
+	size_t pwlen;
+};
+
 struct db {
 	MYSQL *my;
 	const struct config *cf;
@@ -33,6 +39,8 @@ struct db {
 	int no_database;
 	int in_tx;
 	unsigned last_errno;
+	db_commit_hook commit_hook;
+	void *commit_hook_arg;
 	struct db_cached cache[DB_CACHE_MAX];
 	size_t ncache;
 	/* the open query, if any */
@@ -144,28 +152,61 @@ db_new(struct db **out, const struct config *cf, const char *user,
 }
 
 int
-db_open(struct db **out, const struct config *cf, enum db_role role,
-    struct sm_err *err)
+db_login_load(struct db_login **out, const struct config *cf,
+    enum db_role role, struct sm_err *err)
 {
-	char *pw;
+	struct db_login *l = calloc(1, sizeof(*l));
 	size_t n;
-	int rc;
 
-	pw = sodium_malloc(DB_PASSWORD_MAX);
-	if (pw == NULL) {
+	if (l == NULL || (l->password = sodium_malloc(DB_PASSWORD_MAX + 1)) == NULL) {
+		free(l);
 		sm_err_set(err, "out of memory");
 		return -1;
 	}
-	if (config_secret_read(config_str(cf, role_key(role, 1)), pw,
+	if (config_secret_read(config_str(cf, role_key(role, 1)), l->password,
 	    DB_PASSWORD_MAX, 0, &n, err) == -1) {
-		sodium_free(pw);
+		db_login_free(l);
 		return -1;
 	}
 	/* A trailing newline from an editor is not part of the password. */
-	while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+	while (n > 0 && (l->password[n - 1] == '\n' || l->password[n - 1] == '\r'))
 		n--;
-	rc = db_new(out, cf, config_str(cf, role_key(role, 0)), pw, n, 0, err);
-	sodium_free(pw);
+	l->password[n] = '\0';
+	l->pwlen = n;
+	snprintf(l->user, sizeof(l->user), "%s", config_str(cf, role_key(role, 0)));
+	(void)sodium_mprotect_readonly(l->password);
+	*out = l;
+	return 0;
+}
+
+void
+db_login_free(struct db_login *l)
+{
+	if (l == NULL)
+		return;
+	if (l->password != NULL)
+		sodium_free(l->password);
+	free(l);
+}
+
+int
+db_open_login(struct db **out, const struct config *cf,
+    const struct db_login *l, struct sm_err *err)
+{
+	return db_new(out, cf, l->user, l->password, l->pwlen, 0, err);
+}
+
+int
+db_open(struct db **out, const struct config *cf, enum db_role role,
+    struct sm_err *err)
+{
+	struct db_login *l;
+	int rc;
+
+	if (db_login_load(&l, cf, role, err) == -1)
+		return -1;
+	rc = db_open_login(out, cf, l, err);
+	db_login_free(l);
 	return rc;
 }
 
@@ -258,12 +299,34 @@ db_commit(struct db *db, struct sm_err *err)
 		db_query_end(db);
 	db->in_tx = 0;
 	if (db->my == NULL) {
+		db->last_errno = CR_SERVER_GONE_ERROR;
 		sm_err_set(err, "database: connection lost before commit");
 		return -1;
 	}
+	if (db->commit_hook != NULL)
+		(void)db->commit_hook(db, 1, db->commit_hook_arg);
 	if (mysql_commit(db->my) != 0)
 		return fail_my(db, err);
+	if (db->commit_hook != NULL &&
+	    db->commit_hook(db, 0, db->commit_hook_arg) == -1) {
+		db->last_errno = CR_SERVER_LOST;
+		sm_err_set(err, "database: connection lost during commit (test hook)");
+		return -1;
+	}
 	return 0;
+}
+
+void
+db_set_commit_hook(struct db *db, db_commit_hook hook, void *arg)
+{
+	db->commit_hook = hook;
+	db->commit_hook_arg = arg;
+}
+
+unsigned long
+db_thread_id(const struct db *db)
+{
+	return db->my != NULL ? mysql_thread_id(db->my) : 0;
 }
 
 void
@@ -286,6 +349,12 @@ unsigned
 db_errno(const struct db *db)
 {
 	return db->last_errno;
+}
+
+int
+db_conn_lost(const struct db *db)
+{
+	return conn_lost(db->last_errno);
 }
 
 static MYSQL_STMT *

@@ -56,11 +56,20 @@ struct db_col {
 #define DB_COL_B(buf, sz) ((struct db_col){ .type = DB_BLOB, .p = (buf), .cap = (sz) })
 
 struct db;
+struct db_login;
 
 /* Connects as the database account of the given role (config keys
  * database.<role>.user and .password_file). */
 int db_open(struct db **out, const struct config *cf, enum db_role role,
     struct sm_err *err);
+/* A role's user and password, read once: a daemon loads it before it drops
+ * privileges, since the password file stays readable only by root, and
+ * opens its later connections with db_open_login. */
+int db_login_load(struct db_login **out, const struct config *cf,
+    enum db_role role, struct sm_err *err);
+void db_login_free(struct db_login *l);
+int db_open_login(struct db **out, const struct config *cf,
+    const struct db_login *l, struct sm_err *err);
 /* Connects with explicit credentials (sealmailctl init as the DB admin). */
 int db_open_as(struct db **out, const struct config *cf, const char *user,
     const char *password, int no_database, struct sm_err *err);
@@ -94,5 +103,17 @@ int db_exec_ddl(struct db *db, const char *sql, struct sm_err *err);
 
 /* The server error number of the last failure (0 if none). */
 unsigned db_errno(const struct db *db);
+/* Whether the last failure was the connection dropping, so the server may
+ * or may not have carried the statement out. */
+int db_conn_lost(const struct db *db);
+
+/* Test seam: called with before=1 just before COMMIT is sent and before=0
+ * right after it succeeded.  A hook returning -1 after a successful COMMIT
+ * makes db_commit fail as if the connection had dropped before the reply
+ * arrived: the one case a test cannot otherwise bring about on demand. */
+typedef int (*db_commit_hook)(struct db *db, int before, void *arg);
+void db_set_commit_hook(struct db *db, db_commit_hook hook, void *arg);
+/* The server's id for this connection (for KILL in tests). */
+unsigned long db_thread_id(const struct db *db);
 
 #endif

@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "event.h"
 #include "store.h"
 
 #define STORE_DELIVERIES_MAX 100000
+#define STORE_BUF_FIRST (64 * 1024)	/* holds a typical result whole */
+#define STORE_PROBE_TRIES 10		/* commit outcome lookups, 1 s apart */
 
 struct delivery {
 	char *address;
@@ -20,6 +23,7 @@ struct delivery {
 	char *question;
 	char *answer_hash;
 	long long recipient_id;
+	char *notified;
 	unsigned char token_hash[SM_HASH_BYTES];
 	long long id;
 };
@@ -36,9 +40,9 @@ struct store_msg {
 	time_t created;
 	time_t expires;
 	size_t chunk_size;
-	unsigned char *pt;		/* one plaintext chunk */
-	size_t ptlen;
-	unsigned char *ct;		/* one ciphertext chunk */
+	struct store_buf own;		/* used when the caller lends none */
+	struct store_buf *b;		/* at most one chunk, grown on demand */
+	size_t ptlen;			/* plaintext bytes in b->pt */
 	uint64_t nchunks;		/* chunks written so far */
 	uint64_t size;
 	struct taghash th;
@@ -100,11 +104,12 @@ store_begin(struct store_msg **out, struct db *db, const struct keyring *kr,
 	m->chunk_size = meta->chunk_size;
 	m->sender = strdup(meta->sender ? meta->sender : "");
 	m->reference = dup_or_null(meta->reference);
-	m->key = sodium_malloc(SM_KEY_BYTES);
-	m->pt = sodium_malloc(m->chunk_size);
-	m->ct = malloc(m->chunk_size + SM_TAG_BYTES);
+	m->b = meta->buf != NULL ? meta->buf : &m->own;
+	if (m->b->key == NULL)
+		m->b->key = sodium_malloc(SM_KEY_BYTES);
+	m->key = m->b->key;
 	if (m->sender == NULL || (meta->reference && m->reference == NULL) ||
-	    m->key == NULL || m->pt == NULL || m->ct == NULL)
+	    m->key == NULL)
 		goto oom;
 	msgid_new(m->id);
 	msgid_hex(m->id, m->idhex);
@@ -118,6 +123,57 @@ oom:
 	return -1;
 }
 
+void
+store_buf_free(struct store_buf *b)
+{
+	if (b == NULL)
+		return;
+	if (b->key != NULL)
+		sodium_free(b->key);	/* wipes */
+	if (b->pt != NULL)
+		sodium_free(b->pt);
+	free(b->ct);
+	b->key = NULL;
+	b->pt = NULL;
+	b->ct = NULL;
+	b->cap = 0;
+}
+
+/* Makes room for need plaintext bytes (need <= chunk size), doubling from
+ * STORE_BUF_FIRST, so a 50 KB message never maps, fills and wipes 1 MiB. */
+static int
+buf_reserve(struct store_msg *m, size_t need, struct sm_err *err)
+{
+	struct store_buf *b = m->b;
+	unsigned char *pt, *ct;
+	size_t cap = b->cap ? b->cap : STORE_BUF_FIRST;
+
+	if (need <= b->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > m->chunk_size)
+		cap = m->chunk_size;
+	pt = sodium_malloc(cap);
+	ct = malloc(cap + SM_TAG_BYTES);
+	if (pt == NULL || ct == NULL) {
+		if (pt != NULL)
+			sodium_free(pt);
+		free(ct);
+		sm_err_set(err, "out of memory");
+		return -1;
+	}
+	if (m->ptlen > 0)
+		memcpy(pt, b->pt, m->ptlen);
+	if (b->pt != NULL)
+		sodium_free(b->pt);	/* wipes */
+	free(b->ct);
+	b->pt = pt;
+	b->ct = ct;
+	b->cap = cap;
+	return 0;
+}
+
 /* Encrypts the plaintext chunk and inserts it inside the transaction. */
 static int
 flush_chunk(struct store_msg *m, int final, struct sm_err *err)
@@ -126,13 +182,18 @@ flush_chunk(struct store_msg *m, int final, struct sm_err *err)
 	    " (message_id, idx, tag, data) VALUES (?, ?, ?, ?)";
 	struct db_val args[4];
 	size_t ctlen = m->ptlen + SM_TAG_BYTES;
-	const unsigned char *tag = m->ct + m->ptlen;
+	const unsigned char *tag;
 
 	if (m->nchunks >= UINT32_MAX) {
 		sm_err_set(err, "message too large");
 		return -1;
 	}
-	if (chunk_seal(m->key, m->id, m->nchunks, final, m->pt, m->ptlen, m->ct) == -1) {
+	/* An empty message still has one (empty) final chunk. */
+	if (buf_reserve(m, 1, err) == -1)
+		return -1;
+	tag = m->b->ct + m->ptlen;
+	if (chunk_seal(m->key, m->id, m->nchunks, final, m->b->pt, m->ptlen,
+	    m->b->ct) == -1) {
 		sm_err_set(err, "chunk encryption failed");
 		return -1;
 	}
@@ -145,10 +206,10 @@ flush_chunk(struct store_msg *m, int final, struct sm_err *err)
 	args[0] = DB_S(m->idhex);
 	args[1] = DB_I(m->nchunks);
 	args[2] = DB_B(tag, SM_TAG_BYTES);
-	args[3] = DB_B(m->ct, ctlen);
+	args[3] = DB_B(m->b->ct, ctlen);
 	if (db_exec(m->db, sql, args, 4, NULL, NULL, err) == -1)
 		return -1;
-	sodium_memzero(m->pt, m->ptlen);
+	sodium_memzero(m->b->pt, m->ptlen);
 	m->ptlen = 0;
 	m->nchunks++;
 	return 0;
@@ -173,7 +234,9 @@ store_append(struct store_msg *m, const void *p, size_t n, struct sm_err *err)
 		take = m->chunk_size - m->ptlen;
 		if (take > n)
 			take = n;
-		memcpy(m->pt + m->ptlen, s, take);
+		if (buf_reserve(m, m->ptlen + take, err) == -1)
+			return -1;
+		memcpy(m->b->pt + m->ptlen, s, take);
 		m->ptlen += take;
 		m->size += take;
 		s += take;
@@ -193,7 +256,7 @@ store_add_delivery(struct store_msg *m, const struct store_delivery *d,
 		sm_err_set(err, "recipient address empty or too long");
 		return -1;
 	}
-	if (d->question != NULL && strlen(d->question) > SM_QUESTION_MAX) {
+	if (d->question != NULL && strlen(d->question) > SM_QUESTION_BYTES) {
 		sm_err_set(err, "question too long");
 		return -1;
 	}
@@ -218,11 +281,14 @@ store_add_delivery(struct store_msg *m, const struct store_delivery *d,
 	x->address = strdup(d->address);
 	x->question = dup_or_null(d->question);
 	x->answer_hash = dup_or_null(d->answer_hash);
+	x->notified = dup_or_null(d->notified);
 	if (x->address == NULL || (d->question && x->question == NULL) ||
-	    (d->answer_hash && x->answer_hash == NULL)) {
+	    (d->answer_hash && x->answer_hash == NULL) ||
+	    (d->notified && x->notified == NULL)) {
 		free(x->address);
 		free(x->question);
 		free(x->answer_hash);
+		free(x->notified);
 		sm_err_set(err, "out of memory");
 		return -1;
 	}
@@ -230,6 +296,52 @@ store_add_delivery(struct store_msg *m, const struct store_delivery *d,
 	x->recipient_id = d->recipient_id;
 	token_new(token, x->token_hash);
 	m->ndl++;
+	return 0;
+}
+
+/* The connection dropped while COMMIT was on its way: the server may have
+ * committed.  A locking read of the message row waits for a transaction
+ * still in flight on the server, then sees its outcome.  1 committed,
+ * 0 not, -1 still unknown (the database stays unreachable). */
+static int
+commit_outcome(struct store_msg *m, struct sm_err *err)
+{
+	static const char sql[] = "SELECT id FROM messages WHERE id = ?"
+	    " LOCK IN SHARE MODE";
+	struct db_val arg = DB_S(m->idhex);
+	char id[SM_ID_HEX];
+	struct db_col c = DB_COL_S(id, sizeof(id));
+	int i, rc = -1;
+
+	for (i = 0; i < STORE_PROBE_TRIES && rc == -1; i++) {
+		if (i > 0)
+			sleep(1);
+		rc = db_query_row(m->db, sql, &arg, 1, &c, 1, err);
+	}
+	return rc;
+}
+
+/* One `notified` event per delivery the caller asked for. */
+static int
+record_notified(struct store_msg *m, const char *client_addr,
+    struct sm_err *err)
+{
+	struct event ev;
+	size_t i;
+
+	for (i = 0; i < m->ndl; i++) {
+		if (m->dl[i].notified == NULL)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = "notified";
+		ev.lab_id = m->lab_id;
+		ev.message_id = m->idhex;
+		ev.delivery_id = m->dl[i].id;
+		ev.client_addr = client_addr;
+		ev.detail = m->dl[i].notified;
+		if (event_record(m->db, &ev, err) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -249,6 +361,7 @@ store_commit(struct store_msg *m, const char *client_addr, struct sm_err *err)
 	struct event ev;
 	char detail[64];
 	size_t i;
+	int ret = -1;
 
 	if (m->committed) {
 		sm_err_set(err, "message already committed");
@@ -310,9 +423,32 @@ store_commit(struct store_msg *m, const char *client_addr, struct sm_err *err)
 	ev.message_id = m->idhex;
 	ev.client_addr = client_addr;
 	ev.detail = detail;
-	if (event_record(m->db, &ev, err) == -1 || db_commit(m->db, err) == -1)
+	if (event_record(m->db, &ev, err) == -1 ||
+	    record_notified(m, client_addr, err) == -1)
 		goto fail;
 	m->in_tx = 0;
+	if (db_commit(m->db, err) == -1) {
+		struct sm_err perr;
+		int r;
+
+		/* An error the server sent means it did not commit. */
+		if (!db_conn_lost(m->db))
+			goto fail;
+		r = commit_outcome(m, &perr);
+		if (r == 0) {
+			sm_err_set(err, "connection lost during commit;"
+			    " the message was not stored");
+			goto fail;
+		}
+		if (r == -1) {
+			sm_err_set(err, "connection lost during commit and"
+			    " the outcome cannot be learned: %s", perr.msg);
+			ret = STORE_COMMIT_UNKNOWN;
+			goto fail;
+		}
+		/* Committed after all: reporting a failure now would have
+		 * the MTA seal and notify a second time. */
+	}
 	m->committed = 1;
 	sodium_memzero(m->key, SM_KEY_BYTES);
 	return 0;
@@ -322,7 +458,7 @@ fail:
 	m->in_tx = 0;
 	sodium_memzero(m->key, SM_KEY_BYTES);
 	m->committed = -1;	/* unusable: the key is gone */
-	return -1;
+	return ret;
 }
 
 void
@@ -334,15 +470,17 @@ store_free(struct store_msg *m)
 		return;
 	if (m->in_tx)
 		db_rollback(m->db);
+	/* A lent buffer outlives the message: wipe what it holds of it. */
 	if (m->key != NULL)
-		sodium_free(m->key);
-	if (m->pt != NULL)
-		sodium_free(m->pt);
-	free(m->ct);
+		sodium_memzero(m->key, SM_KEY_BYTES);
+	if (m->b != NULL && m->b->pt != NULL && m->ptlen > 0)
+		sodium_memzero(m->b->pt, m->ptlen);
+	store_buf_free(&m->own);
 	for (i = 0; i < m->ndl; i++) {
 		free(m->dl[i].address);
 		free(m->dl[i].question);
 		free(m->dl[i].answer_hash);
+		free(m->dl[i].notified);
 	}
 	free(m->dl);
 	free(m->sender);

@@ -19,7 +19,8 @@ struct db;
 struct keyring;
 
 #define SM_ADDRESS_MAX 320
-#define SM_QUESTION_MAX 500
+#define SM_QUESTION_MAX 500	/* characters */
+#define SM_QUESTION_BYTES (SM_QUESTION_MAX * 4)	/* VARCHAR(500) utf8mb4 */
 #define SM_REFERENCE_MAX 200
 
 enum verif_kind {
@@ -32,6 +33,20 @@ enum verif_kind {
 const char *verif_kind_name(enum verif_kind k);
 int verif_kind_parse(const char *s, enum verif_kind *k);
 
+/* Buffers a caller keeps across messages (the milter: a few for the whole
+ * process), so a message neither maps, locks and unmaps its key's page nor
+ * fills and wipes a whole chunk: the chunk buffers grow on demand up to the
+ * chunk size, and only the bytes a message used are wiped when it ends.
+ * One message at a time.  Zero-initialise; store_buf_free wipes and frees. */
+struct store_buf {
+	unsigned char *key;	/* the data key, sodium_malloc'd */
+	unsigned char *pt;	/* plaintext, sodium_malloc'd */
+	unsigned char *ct;	/* ciphertext and tag */
+	size_t cap;		/* plaintext bytes pt holds */
+};
+
+void store_buf_free(struct store_buf *b);
+
 struct store_meta {
 	long long lab_id;
 	const char *sender;	/* envelope sender, "" for <> */
@@ -39,6 +54,7 @@ struct store_meta {
 	time_t expires;
 	size_t chunk_size;
 	time_t created;		/* the time expires was computed from; 0: now */
+	struct store_buf *buf;	/* reused buffers, or NULL for the message's own */
 };
 
 struct store_delivery {
@@ -47,6 +63,10 @@ struct store_delivery {
 	const char *question;	 /* VERIF_QUESTION, else NULL */
 	const char *answer_hash; /* set from headers, or NULL */
 	long long recipient_id;	 /* recipients row the answer comes from, or 0 */
+	/* The caller notifies this recipient right after the commit: the
+	 * `notified` event (with this detail) goes into the commit's own
+	 * transaction, so a message costs one log flush, not two.  NULL: none. */
+	const char *notified;
 };
 
 struct store_msg;
@@ -59,8 +79,14 @@ int store_append(struct store_msg *m, const void *p, size_t n,
 /* Returns the new link token in token (only its hash is stored). */
 int store_add_delivery(struct store_msg *m, const struct store_delivery *d,
     char token[SM_TOKEN_TEXT], struct sm_err *err);
-/* Writes the last chunk, message row, deliveries and the `sealed` event in
- * one transaction.  After a failure nothing of the message remains. */
+/* Writes the last chunk, message row, deliveries and the `sealed` event (and
+ * the `notified` ones, see store_delivery) in one transaction.  After a failure
+ * nothing of the message remains.  When the connection drops during COMMIT
+ * the outcome is looked up: 0 means committed, -1 means not, whatever the
+ * error said; STORE_COMMIT_UNKNOWN when even that cannot be learned (treat
+ * it as a failure: the MTA retries, so a message may be sealed twice but is
+ * never lost). */
+#define STORE_COMMIT_UNKNOWN (-2)
 int store_commit(struct store_msg *m, const char *client_addr,
     struct sm_err *err);
 /* Rolls back unless committed, wipes the data key, frees.  NULL is fine. */
@@ -79,7 +105,7 @@ struct store_link {
 	long long lab_id;
 	char address[SM_ADDRESS_MAX + 1];
 	enum verif_kind kind;
-	char question[SM_QUESTION_MAX + 1];
+	char question[SM_QUESTION_BYTES + 1];
 	char answer_hash[SM_ANSWER_HASH_TEXT];	/* delivery's or recipient's */
 	int failed_attempts;
 	long long locked_until;

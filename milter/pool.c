@@ -12,6 +12,7 @@
 
 struct pool {
 	const struct config *cf;
+	struct db_login *login;	/* read before privileges are dropped */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	struct db **idle;	/* open, unused connections */
@@ -36,7 +37,15 @@ pool_new(struct pool **out, const struct config *cf, int size,
 		sm_err_set(err, "out of memory");
 		return -1;
 	}
+	/* Connections open lazily, after the privilege drop, when the
+	 * password file is no longer readable: read it now. */
+	if (db_login_load(&p->login, cf, DB_ROLE_MILTER, err) == -1) {
+		free(p->idle);
+		free(p);
+		return -1;
+	}
 	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+		db_login_free(p->login);
 		free(p->idle);
 		free(p);
 		sm_err_set(err, "cannot create the pool lock");
@@ -44,6 +53,7 @@ pool_new(struct pool **out, const struct config *cf, int size,
 	}
 	if (pthread_cond_init(&p->freed, NULL) != 0) {
 		pthread_mutex_destroy(&p->lock);
+		db_login_free(p->login);
 		free(p->idle);
 		free(p);
 		sm_err_set(err, "cannot create the pool condition");
@@ -84,7 +94,7 @@ pool_get(struct pool *p, struct db **out, int wait_secs, struct sm_err *err)
 	}
 	p->nout++;		/* reserve the slot, then connect unlocked */
 	pthread_mutex_unlock(&p->lock);
-	if (db_open(&db, p->cf, DB_ROLE_MILTER, err) == -1) {
+	if (db_open_login(&db, p->cf, p->login, err) == -1) {
 		pthread_mutex_lock(&p->lock);
 		p->nout--;
 		pthread_cond_signal(&p->freed);
@@ -123,6 +133,7 @@ pool_free(struct pool *p)
 		db_close(p->idle[i]);
 	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->lock);
+	db_login_free(p->login);
 	free(p->idle);
 	free(p);
 }

@@ -12,7 +12,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <errmsg.h>
 #include <sodium.h>
 
 #include "buf.h"
@@ -71,6 +70,7 @@ struct seal_msg {
 	int eoh_done;
 	enum seal_rc failed;		/* sticky refusal once decided */
 	struct policy_reply rep;
+	struct store_buf *buf;		/* lent to st, from the kept ones */
 	struct store_msg *st;
 };
 
@@ -98,6 +98,45 @@ busy_add(int d)
 	pthread_mutex_lock(&busy_lock);
 	busy += d;
 	pthread_mutex_unlock(&busy_lock);
+}
+
+/* Store buffers (the data key's locked page, the chunk buffers) outlive
+ * messages and connections: libmilter runs a thread per SMTP session and a
+ * lab's client often sends one message per session, so mapping, locking
+ * and wiping them for each message cost more than sealing a small result.
+ * A sealed message holds a database connection too, so no more buffers
+ * exist than milter.db_connections (at most SEAL_BUFS_MAX). */
+#define SEAL_BUFS_MAX 256
+static pthread_mutex_t bufs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store_buf *bufs[SEAL_BUFS_MAX];
+static int nbufs;
+
+static struct store_buf *
+buf_take(void)
+{
+	struct store_buf *b = NULL;
+
+	pthread_mutex_lock(&bufs_lock);
+	if (nbufs > 0)
+		b = bufs[--nbufs];
+	pthread_mutex_unlock(&bufs_lock);
+	return b != NULL ? b : calloc(1, sizeof(*b));
+}
+
+/* The message using b has ended: store_free wiped what it left in b. */
+static void
+buf_give(struct store_buf *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&bufs_lock);
+	if (nbufs < SEAL_BUFS_MAX) {
+		bufs[nbufs++] = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&bufs_lock);
+	store_buf_free(b);
+	free(b);
 }
 
 struct seal_conn *
@@ -167,6 +206,7 @@ seal_msg_end(struct seal_conn *c)
 	/* Rolls back an uncommitted escrow (on this message's connection,
 	 * before the connection goes back to the pool) and wipes its key. */
 	store_free(m->st);
+	buf_give(m->buf);
 	release_db(m);
 	for (i = 0; i < m->nrcpts; i++) {
 		free(m->rcpts[i].raw);
@@ -501,6 +541,9 @@ seal_msg_eoh(struct seal_conn *c, struct policy_reply *rep)
 	meta.expires = m->pol.expires;
 	meta.chunk_size = env->chunk_size;
 	meta.created = now;
+	if ((m->buf = buf_take()) == NULL)
+		return tempfail(m, rep, "out of memory", NULL);
+	meta.buf = m->buf;
 	if (store_begin(&m->st, m->db, env->kr, &meta, &err) == -1)
 		return tempfail(m, rep, "cannot open the escrow", &err);
 	if (store_append(m->st, m->hdrs.p ? m->hdrs.p : "", m->hdrs.len, &err) == -1 ||
@@ -598,46 +641,26 @@ rewrite_in_place(struct seal_msg *m, SMFICTX *ctx, size_t first,
 	return sm_replacebody(ctx, (const unsigned char *)nt->body.p, nt->body.len);
 }
 
+/* The escrow committed with its `notified` events, but the notices did
+ * not all go out and the MTA will retry (sealing again).  The trail says
+ * so, best effort: the message is being tempfailed either way. */
 static void
-record_notified(struct seal_msg *m, size_t first)
+record_notify_failed(struct seal_msg *m)
 {
 	struct sm_err err;
 	struct event ev;
 	char q[300];
-	size_t i;
-	int tx = 0;
 
-	/* One transaction for many rows: one log flush instead of one per
-	 * recipient.  A single row needs none (autocommit). */
-	if (m->nrcpts > 1) {
-		if (db_begin(m->db, &err) == -1)
-			goto fail;
-		tx = 1;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = "notify_failed";
+	ev.lab_id = m->lab.id;
+	ev.message_id = store_msg_id(m->st);
+	ev.client_addr = m->conn->client_addr[0] ? m->conn->client_addr : NULL;
+	if (event_record(m->db, &ev, &err) == -1) {
+		m->db_broken = 1;
+		log_warn("event_failed", "msg=%s kind=notify_failed reason=%s",
+		    store_msg_id(m->st), log_quote(err.msg, q, sizeof(q)));
 	}
-	for (i = 0; i < m->nrcpts; i++) {
-		if (m->rcpts[i].sms_only)
-			continue;
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = "notified";
-		ev.lab_id = m->lab.id;
-		ev.message_id = store_msg_id(m->st);
-		ev.delivery_id = store_msg_delivery_id(m->st, i);
-		ev.client_addr = m->conn->client_addr[0] ? m->conn->client_addr : NULL;
-		ev.detail = i == first ? "in-place" : "separate";
-		if (event_record(m->db, &ev, &err) == -1)
-			goto fail;
-	}
-	if (tx && db_commit(m->db, &err) == -1)
-		goto fail;
-	return;
-fail:
-	/* The escrow and the notices are out: failing the message now
-	 * would only send duplicates.  The gap in the trail is logged. */
-	if (tx)
-		db_rollback(m->db);
-	m->db_broken = 1;
-	log_warn("event_failed", "msg=%s kind=notified reason=%s",
-	    store_msg_id(m->st), log_quote(err.msg, q, sizeof(q)));
 }
 
 /* After the commit: one queued SMS per recipient with a number.  A failure
@@ -708,6 +731,7 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	const char *qid;
 	struct sm_err err;
 	enum seal_rc rc = SEAL_TEMPFAIL;
+	int r, committed = 0;
 	size_t i, first;
 
 	if (m == NULL)
@@ -733,7 +757,16 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	}
 	notice_init(&first_nt);
 	notice_init(&other);
+	/* The first recipient with an email notice gets the message
+	 * rewritten in place; when every one is SMS-only, none does. */
+	for (first = 0; first < m->nrcpts && m->rcpts[first].sms_only; first++)
+		;
 	for (i = 0; i < m->nrcpts; i++) {
+		/* Recorded in the commit's transaction, before the notices go
+		 * out; a notice that then fails adds a notify_failed event.
+		 * An SMS notice has its own events (sms_queued, sms_sent). */
+		m->rcpts[i].d.notified = m->rcpts[i].sms_only ? NULL :
+		    i == first ? "in-place" : "separate";
 		if (store_add_delivery(m->st, &m->rcpts[i].d, m->rcpts[i].token, &err) == -1) {
 			rc = tempfail(m, rep, "cannot record the recipients", &err);
 			goto out;
@@ -744,10 +777,6 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 	ni.variant = m->pol.template_variant;
 	ni.expires = m->pol.expires;
 	ni.reference = m->pol.reference;
-	/* The first recipient with an email notice gets the message
-	 * rewritten in place; when every one is SMS-only, none does. */
-	for (first = 0; first < m->nrcpts && m->rcpts[first].sms_only; first++)
-		;
 	ni.token = first < m->nrcpts ? m->rcpts[first].token : m->rcpts[0].token;
 	/* Render before committing: a broken template must not leave an
 	 * escrow row that nobody was told about. */
@@ -756,20 +785,20 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 		goto out;
 	}
 	(void)sm_progress(ctx);
-	if (store_commit(m->st, c->client_addr[0] ? c->client_addr : NULL, &err) == -1) {
-		unsigned e = db_errno(m->db);
-
-		/* The connection died around COMMIT: the server may have
-		 * committed without telling us.  Named in the log so an
-		 * operator can purge the row nobody was notified about;
-		 * the MTA's retry seals the message again. */
-		if (e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST)
+	if ((r = store_commit(m->st, c->client_addr[0] ? c->client_addr : NULL,
+	    &err)) != 0) {
+		/* The connection died around COMMIT and the store could not
+		 * learn the outcome: the row may exist.  Named in the log so
+		 * an operator can purge it if nobody was notified; the MTA's
+		 * retry seals the message again. */
+		if (r == STORE_COMMIT_UNKNOWN)
 			log_warn("commit_unknown", "msg=%s lab=%lld",
 			    store_msg_id(m->st), m->lab.id);
 		m->db_broken = 1;
 		rc = tempfail(m, rep, "escrow commit failed", &err);
 		goto out;
 	}
+	committed = 1;
 	log_event("sealed", "msg=%s qid=%s lab=%lld via=%s rcpts=%zu size=%llu",
 	    store_msg_id(m->st), m->qid[0] ? m->qid : "-", m->lab.id,
 	    lab_via_name(m->lab.via), m->nrcpts,
@@ -812,9 +841,10 @@ eom_work(struct seal_conn *c, SMFICTX *ctx, struct policy_reply *rep)
 		rc = tempfail(m, rep, "cannot rewrite the message", NULL);
 		goto out;
 	}
-	record_notified(m, first);
 	rc = SEAL_OK;
 out:
+	if (committed && rc != SEAL_OK && rc != SEAL_DISCARD)
+		record_notify_failed(m);
 	notice_free(&first_nt);
 	notice_free(&other);
 	return rc;

@@ -22,7 +22,7 @@
 
 static struct config *cf;
 static struct keyring *wkr, *rkr;
-static struct db *mdb, *pdb, *adb;
+static struct db *mdb, *mdb2, *pdb, *adb;
 static long long lab;
 
 struct stored {
@@ -40,14 +40,17 @@ random_bytes(size_t n)
 	return p;
 }
 
+static struct store_buf *lent;	/* buffers store_one lends, or NULL */
+static const char *question = "Year of birth?";
+
 static void
 store_one(const unsigned char *data, size_t n, size_t piece, struct stored *out)
 {
 	struct store_meta meta = { .lab_id = lab, .sender = "lab@example.org",
 	    .reference = "REF-1", .expires = time(NULL) + 86400 * 7,
-	    .chunk_size = CHUNK };
+	    .chunk_size = CHUNK, .buf = lent };
 	struct store_delivery d = { .address = "patient@example.net",
-	    .kind = VERIF_QUESTION, .question = "Year of birth?",
+	    .kind = VERIF_QUESTION, .question = question,
 	    .answer_hash = "$argon2id$placeholder" };
 	struct store_msg *m = NULL;
 	struct sm_err err;
@@ -202,6 +205,49 @@ link_is_found_by_its_token_only(void **state)
 	assert_int_equal(store_find_link(pdb, "", 0, &link, &err), 0);
 }
 
+static void
+lent_buffers_serve_many_messages_and_keep_no_plaintext(void **state)
+{
+	static const size_t sizes[] = { 10, CHUNK * 3 + 5, 0, CHUNK, 100 };
+	struct store_buf b = { 0 };
+	size_t i;
+
+	(void)state;
+	lent = &b;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		check_round_trip(sizes[i], 333);
+		assert_true(b.cap <= CHUNK);
+		/* The message is gone: none of its bytes stay behind. */
+		if (sizes[i] > 0)
+			assert_true(sodium_is_zero(b.pt, sizes[i] < CHUNK ?
+			    sizes[i] : CHUNK));
+	}
+	lent = NULL;
+	store_buf_free(&b);
+	store_buf_free(&b);	/* twice is harmless */
+}
+
+static void
+question_of_500_four_byte_characters_is_found_whole(void **state)
+{
+	char q[SM_QUESTION_BYTES + 1];
+	unsigned char data[1] = "x";
+	struct store_link link;
+	struct stored s;
+	struct sm_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < SM_QUESTION_MAX; i++)
+		memcpy(q + i * 4, "\xf0\x9f\x98\x80", 4);	/* U+1F600 */
+	q[SM_QUESTION_BYTES] = '\0';
+	question = q;
+	store_one(data, 1, 1, &s);
+	question = "Year of birth?";
+	assert_int_equal(store_find_link(pdb, s.token, strlen(s.token), &link, &err), 1);
+	assert_string_equal(link.question, q);
+}
+
 static long long
 count(const char *sql, const char *id)
 {
@@ -242,15 +288,97 @@ uncommitted_message_leaves_nothing(void **state)
 	free(data);
 }
 
+/* Kills the milter connection from a second one of the same account (a
+ * user may kill its own connections), at the step the test
+ * chose: before COMMIT is sent (the server rolls back) or after it
+ * succeeded (committed, but the reply is "lost"). */
+struct kill_at {
+	int before;
+	int fired;
+};
+
+static int
+kill_connection(struct db *db, int before, void *arg)
+{
+	struct kill_at *k = arg;
+	struct sm_err err;
+	char sql[64];
+
+	if (before != k->before)
+		return 0;
+	k->fired = 1;
+	db_set_commit_hook(db, NULL, NULL);	/* once, whatever happens next */
+	snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", db_thread_id(db));
+	if (db_exec_ddl(mdb2, sql, &err) == -1)
+		fail_msg("kill: %s", err.msg);
+	return before ? 0 : -1;
+}
+
+/* Commits one message while the hook kills the connection; returns what
+ * store_commit said and the message id. */
+static int
+commit_with_kill(int before, char id[SM_ID_HEX])
+{
+	struct store_meta meta = { .lab_id = lab, .sender = "", .expires =
+	    time(NULL) + 86400, .chunk_size = CHUNK };
+	struct store_delivery d = { .address = "patient@example.net",
+	    .kind = VERIF_PASSWORD, .answer_hash = "$argon2id$placeholder",
+	    .notified = "in-place" };
+	struct kill_at k = { .before = before };
+	char token[SM_TOKEN_TEXT];
+	struct store_msg *m = NULL;
+	struct sm_err err;
+	int rc;
+
+	assert_int_equal(store_begin(&m, mdb, wkr, &meta, &err), 0);
+	assert_int_equal(store_append(m, "result", 6, &err), 0);
+	assert_int_equal(store_add_delivery(m, &d, token, &err), 0);
+	snprintf(id, SM_ID_HEX, "%s", store_msg_id(m));
+	db_set_commit_hook(mdb, kill_connection, &k);
+	rc = store_commit(m, NULL, &err);
+	assert_true(k.fired);
+	store_free(m);
+	return rc;
+}
+
+static void
+commit_lost_after_the_server_committed_is_a_success(void **state)
+{
+	char id[SM_ID_HEX];
+
+	(void)state;
+	/* Reporting a failure would have the MTA seal and notify twice. */
+	assert_int_equal(commit_with_kill(0, id), 0);
+	assert_int_equal(count("SELECT COUNT(*) FROM messages WHERE id = ?", id), 1);
+	assert_int_equal(count("SELECT COUNT(*) FROM events WHERE message_id = ?"
+	    " AND kind IN ('sealed', 'notified')", id), 2);
+}
+
+static void
+commit_lost_before_the_server_committed_is_a_failure(void **state)
+{
+	char id[SM_ID_HEX];
+
+	(void)state;
+	/* Reporting success would lose the message: the MTA would drop it. */
+	assert_int_equal(commit_with_kill(1, id), -1);
+	assert_int_equal(count("SELECT COUNT(*) FROM messages WHERE id = ?", id), 0);
+	assert_int_equal(count("SELECT COUNT(*) FROM message_chunks WHERE message_id = ?", id), 0);
+}
+
 static void
 milter_account_cannot_read_the_escrow(void **state)
 {
 	long long n;
-	struct db_col c = DB_COL_I(&n);
+	unsigned char key[SM_SEALED_KEY_BYTES];
+	struct db_col c = DB_COL_I(&n), k = DB_COL_B(key, sizeof(key));
 	struct sm_err err;
 
 	(void)state;
-	assert_int_equal(db_query_row(mdb, "SELECT COUNT(*) FROM messages", NULL, 0,
+	/* Only message ids, to learn whether a commit went through. */
+	assert_int_equal(db_query_row(mdb, "SELECT sealed_key FROM messages", NULL, 0,
+	    &k, 1, &err), -1);
+	assert_int_equal(db_query_row(mdb, "SELECT MAX(size) FROM messages", NULL, 0,
 	    &c, 1, &err), -1);
 	assert_int_equal(db_query_row(mdb, "SELECT COUNT(*) FROM message_chunks",
 	    NULL, 0, &c, 1, &err), -1);
@@ -422,6 +550,7 @@ setup(void **state)
 	if (keyring_load(&wkr, dir, v, KEY_ESCROW_PUBLIC | KEY_SIGN_SECRET, &err) == -1 ||
 	    keyring_load(&rkr, dir, v, KEY_ESCROW_SECRET | KEY_SIGN_PUBLIC, &err) == -1 ||
 	    db_open(&mdb, cf, DB_ROLE_MILTER, &err) == -1 ||
+	    db_open(&mdb2, cf, DB_ROLE_MILTER, &err) == -1 ||
 	    db_open(&pdb, cf, DB_ROLE_PORTAL, &err) == -1 ||
 	    db_open(&adb, cf, DB_ROLE_ADMIN, &err) == -1)
 		goto fail;
@@ -441,6 +570,7 @@ teardown(void **state)
 {
 	(void)state;
 	db_close(mdb);
+	db_close(mdb2);
 	db_close(pdb);
 	db_close(adb);
 	keyring_free(wkr);
@@ -458,8 +588,12 @@ main(void)
 		cmocka_unit_test(exact_chunk_multiple_round_trips),
 		cmocka_unit_test(seek_reads_from_any_offset),
 		cmocka_unit_test(link_is_found_by_its_token_only),
+		cmocka_unit_test(lent_buffers_serve_many_messages_and_keep_no_plaintext),
+		cmocka_unit_test(question_of_500_four_byte_characters_is_found_whole),
 		cmocka_unit_test(uncommitted_message_leaves_nothing),
 		cmocka_unit_test(milter_account_cannot_read_the_escrow),
+		cmocka_unit_test(commit_lost_after_the_server_committed_is_a_success),
+		cmocka_unit_test(commit_lost_before_the_server_committed_is_a_failure),
 		cmocka_unit_test(flipped_bit_is_detected),
 		cmocka_unit_test(missing_chunk_is_detected),
 		cmocka_unit_test(truncation_is_detected),
