@@ -98,7 +98,7 @@ check "SMS and email: both carry the same link" \
 msg4=$(msg_of_phone "$num4")
 ev4=$(events_of "$msg4")
 check "SMS and email: events sealed, sms_queued, notified and sms_sent" \
-	bash -c '[[ $0 == "sealed sms_queued "* && $0 == *notified* && $0 == *sms_sent* ]]' "$ev4"
+	bash -c '[[ $0 == "sealed "* && $0 == *sms_queued* && $0 == *notified* && $0 == *sms_sent* ]]' "$ev4"
 ctl lab sms "$LAB_NAME" sms >/dev/null
 refuse "sealmailctl lab sms refuses an unknown mode" "usage" ctl lab sms "$LAB_NAME" email
 
