@@ -93,6 +93,8 @@ static const struct cf_key keys[] = {
 	{ "portal.smime_dir", CF_STR, "", 0, 1024, NULL },
 	{ "portal.sendmail", CF_STR, "/usr/sbin/sendmail", 1, 1024, NULL },
 	{ "portal.mail_from", CF_STR, "sealmail@localhost", 3, 320, NULL },
+	{ "portal.password_min", CF_INT, "10", 8, 128, NULL },
+	{ "portal.common_passwords", CF_STR, "", 0, 1024, NULL },
 	{ "sms.gateway", CF_CHOICE, "none", 0, 0, "none|http|command" },
 	{ "sms.url", CF_STR, "", 0, 1024, NULL },
 	{ "sms.token_file", CF_STR, "", 0, 1024, NULL },

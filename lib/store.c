@@ -524,12 +524,13 @@ store_find_link(struct db *db, const char *token, size_t len,
 	    " COALESCE(r.id, p.id, 0)"
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
 	    " LEFT JOIN recipients r ON r.id = d.recipient_id"
-	    /* A PIN the patient set through another message is theirs for
+	    /* A PIN or password the patient set through another message
+	     * (pin.c, register.c) is theirs for
 	     * every message to the same address from the same lab (one
 	     * lookup on the unique key). */
 	    " LEFT JOIN recipients p ON d.recipient_id IS NULL"
-	    " AND d.kind = 'pin' AND p.lab_id = m.lab_id"
-	    " AND p.address = d.address AND p.kind = 'pin'"
+	    " AND d.kind IN ('pin', 'registered') AND p.lab_id = m.lab_id"
+	    " AND p.address = d.address AND p.kind = d.kind"
 	    " WHERE d.token_hash = ?";
 	unsigned char hash[SM_HASH_BYTES];
 	char kind[16];

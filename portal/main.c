@@ -31,6 +31,7 @@
 #include "event.h"
 #include "log.h"
 #include "page.h"
+#include "password.h"
 #include "portal.h"
 #include "template.h"
 #include "worker.h"
@@ -452,6 +453,7 @@ main(int argc, char **argv)
 	    read_password(cf, &pw, &err) == -1 ||
 	    template_global_init(&err) == -1 ||
 	    pages_load(&p.pages, config_str(cf, "portal.templates"), &err) == -1 ||
+	    password_list_load(cf, &err) == -1 ||
 	    brand_cache_new(&p.brands) == -1) {
 		log_err("startup_failed", "reason=\"%s\"", err.msg);
 		goto out;
@@ -510,6 +512,7 @@ out:
 		(void)unlink(pid_path);
 	brand_cache_free(p.brands);
 	pages_free(p.pages);
+	password_list_free();
 	if (pw != NULL)
 		sodium_free(pw);
 	event_audit_key_clear();

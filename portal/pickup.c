@@ -80,31 +80,35 @@ pickup_form_as(struct ctx *c, int status, const char *error_key,
 		page_notice(p, c->w, 500, "error", c->lang, &c->b, NULL, NULL);
 		goto out;
 	}
-	/* A registered password the patient never set: they must register
-	 * first, which happens with the lab, not on this page. */
-	if (c->l.sl.kind == VERIF_REGISTERED && c->l.sl.answer_hash[0] == '\0') {
-		page_notice(p, c->w, 200, "register", c->lang, &c->b, c->base, NULL);
-		goto out;
-	}
 	/* A PIN nobody set yet: the link from the SMS lets its holder set
-	 * one (pin.c). */
+	 * one (pin.c).  A registered patient without a password proves the
+	 * address first (register.c). */
+	if (method == NULL && c->l.sl.answer_hash[0] == '\0')
+		method = c->l.sl.kind == VERIF_PIN ? "setpin" :
+		    c->l.sl.kind == VERIF_REGISTERED ? "register" : NULL;
 	if (method == NULL)
-		method = c->l.sl.kind == VERIF_PIN && c->l.sl.answer_hash[0] == '\0' ?
-		    "setpin" : kind_name(c->l.sl.kind);
+		method = kind_name(c->l.sl.kind);
 	page_set(&pv, "Page.Csrf", csrf);
 	page_set(&pv, "Page.Method", method);
-	if (strcmp(method, "pin") == 0) {
+	if (strcmp(method, "pin") == 0 || (strcmp(method, "registered") == 0 &&
+	    c->l.sl.recipient_id != 0)) {
 		ctx_url(c, "/recover", url, sizeof(url));
 		page_set(&pv, "Page.RecoverUrl", url);
 	}
 	if (reset_key != NULL)
 		page_set(&pv, "Page.ResetKey", reset_key);
+	if (strcmp(method, "regcode") == 0 || strcmp(method, "resetpassword") == 0) {
+		char min[32];
+
+		snprintf(min, sizeof(min), "%lld", config_int(p->cf, "portal.password_min"));
+		page_set(&pv, "Page.PasswordMin", min);
+	}
 	if (c->l.sl.kind == VERIF_QUESTION)
 		page_set(&pv, "Page.Question", c->l.sl.question);
 	page_date(p->pages, c->lang, c->l.sl.expires, 0, when, sizeof(when));
 	page_set(&pv, "Page.Expires", when);
-	ctx_url(c, strcmp(method, "recover") == 0 ? "/recover" :
-	    strcmp(method, "resetpin") == 0 ? "/reset" : "", url, sizeof(url));
+	ctx_url(c, strncmp(method, "recover", 7) == 0 ? "/recover" :
+	    strncmp(method, "reset", 5) == 0 ? "/reset" : "", url, sizeof(url));
 	page_set(&pv, "Page.Action", url);
 	if (error_key != NULL) {
 		char key[64];

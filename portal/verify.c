@@ -18,6 +18,7 @@
 #include "pickup.h"
 #include "pin.h"
 #include "ratelimit.h"
+#include "register.h"
 #include "router.h"
 #include "session.h"
 #include "verify.h"
@@ -176,6 +177,10 @@ verify_post(struct ctx *c)
 	}
 	if (c->l.sl.answer_hash[0] == '\0' && c->l.sl.kind == VERIF_PIN) {
 		pin_set_post(c, f);
+		goto out;
+	}
+	if (c->l.sl.answer_hash[0] == '\0' && c->l.sl.kind == VERIF_REGISTERED) {
+		register_post(c, f);
 		goto out;
 	}
 	if (c->l.sl.answer_hash[0] == '\0') {
