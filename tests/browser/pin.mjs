@@ -6,67 +6,17 @@
 // ask for a recovery link, follow it from the mail at the sink, set a new
 // PIN.  Every page: axe-core, fits 360 px, a screenshot in OUT.  Prints TAP.
 import { chromium } from 'playwright-core';
-import { readFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { env, ok, done, check as checkPage, mailsTo as sinkMails } from './phone.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const env = (k) => {
-	const v = process.env[k];
-	if (!v) throw new Error(`${k} is not set`);
-	return v;
-};
 const LINK = env('PIN_LINK');
 const MARK = env('MARK');
 const RECOVERY = env('RECOVERY');
 const SINK_DIR = env('SINK_DIR');
 const OUT = env('OUT');
-mkdirSync(OUT, { recursive: true });
 
-let n = 0;
-let failed = 0;
-const ok = (cond, text, diag) => {
-	n++;
-	if (cond) {
-		console.log(`ok ${n} - ${text}`);
-	} else {
-		failed++;
-		console.log(`not ok ${n} - ${text}`);
-		if (diag) console.log(String(diag).split('\n').slice(0, 30).map((l) => `# ${l}`).join('\n'));
-	}
-};
+const check = (page, name) => checkPage(page, OUT, 'pin', name);
 
-async function check(page, name) {
-	await page.screenshot({ path: path.join(OUT, `pin-${name}.png`), fullPage: true });
-	await page.evaluate(`${axeSource}\n;0`);
-	const res = await page.evaluate(async () =>
-		// eslint-disable-next-line no-undef
-		await axe.run(document, { resultTypes: ['violations'] }));
-	const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	ok(bad.length === 0, `${name}: axe-core finds no serious or critical violation`,
-		bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((x) => x.target.join(' ')).join(', ')}`).join('\n'));
-	const w = await page.evaluate(() => document.documentElement.scrollWidth);
-	ok(w <= 360, `${name}: fits a 360 px screen (scrollWidth ${w})`);
-}
-
-// The newest mail at the sink for addr, as text.
-function mailsTo(addr) {
-	const out = [];
-	const walk = (d) => {
-		for (const f of readdirSync(d)) {
-			const p = path.join(d, f);
-			if (statSync(p).isDirectory()) walk(p);
-			else {
-				const t = readFileSync(p, 'utf8');
-				if (t.includes(`X-Rcpt-Args: <${addr}>`)) out.push(t);
-			}
-		}
-	};
-	walk(SINK_DIR);
-	return out;
-}
+const mailsTo = (addr) => sinkMails(SINK_DIR, addr);
 
 const phone = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const browser = await chromium.launch({
@@ -135,5 +85,4 @@ try {
 } finally {
 	await browser.close();
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();

@@ -7,67 +7,17 @@
 // ask for a reset link, follow it, set a new password.  Every page:
 // axe-core, fits 360 px, a screenshot in OUT.  Prints TAP.
 import { chromium } from 'playwright-core';
-import { readFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { env, ok, done, check as checkPage, mailsTo as sinkMails } from './phone.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const env = (k) => {
-	const v = process.env[k];
-	if (!v) throw new Error(`${k} is not set`);
-	return v;
-};
 const LINK = env('REG_LINK');
 const MARK = env('MARK');
 const ADDRESS = env('ADDRESS');
 const SINK_DIR = env('SINK_DIR');
 const OUT = env('OUT');
-mkdirSync(OUT, { recursive: true });
 
-let n = 0;
-let failed = 0;
-const ok = (cond, text, diag) => {
-	n++;
-	if (cond) {
-		console.log(`ok ${n} - ${text}`);
-	} else {
-		failed++;
-		console.log(`not ok ${n} - ${text}`);
-		if (diag) console.log(String(diag).split('\n').slice(0, 30).map((l) => `# ${l}`).join('\n'));
-	}
-};
+const check = (page, name) => checkPage(page, OUT, 'register', name);
 
-async function check(page, name) {
-	await page.screenshot({ path: path.join(OUT, `register-${name}.png`), fullPage: true });
-	await page.evaluate(`${axeSource}\n;0`);
-	const res = await page.evaluate(async () =>
-		// eslint-disable-next-line no-undef
-		await axe.run(document, { resultTypes: ['violations'] }));
-	const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	ok(bad.length === 0, `${name}: axe-core finds no serious or critical violation`,
-		bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((x) => x.target.join(' ')).join(', ')}`).join('\n'));
-	const w = await page.evaluate(() => document.documentElement.scrollWidth);
-	ok(w <= 360, `${name}: fits a 360 px screen (scrollWidth ${w})`);
-}
-
-// The mails at the sink for addr, oldest first, as text.
-function mailsTo(addr) {
-	const out = [];
-	const walk = (d) => {
-		for (const f of readdirSync(d)) {
-			const p = path.join(d, f);
-			if (statSync(p).isDirectory()) walk(p);
-			else {
-				const t = readFileSync(p, 'utf8');
-				if (t.includes(`X-Rcpt-Args: <${addr}>`)) out.push({ t, m: statSync(p).mtimeMs });
-			}
-		}
-	};
-	walk(SINK_DIR);
-	return out.sort((a, b) => a.m - b.m).map((x) => x.t);
-}
+const mailsTo = (addr) => sinkMails(SINK_DIR, addr);
 
 // Waits for a mail to addr after the first `before`; the newest, or null.
 async function nextMail(addr, before) {
@@ -154,5 +104,4 @@ try {
 } finally {
 	await browser.close();
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();
