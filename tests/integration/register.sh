@@ -28,7 +28,8 @@ post() {
 	for kv in "$@"; do a+=(--data-urlencode "$kv"); done
 	pcurl "/m/$tok$path" -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" "${a[@]}"
 }
-mail_to() { grep -rlF -- "X-Rcpt-Args: <$1>" "$SINK_DIR" 2>/dev/null | sort; }
+# Oldest first by arrival: names within one second sort at random.
+mail_to() { grep -rlF -- "X-Rcpt-Args: <$1>" "$SINK_DIR" 2>/dev/null | xargs -r ls -1tr --; }
 # portal_mails: the mails the portal sent the patient (not sealed notices).
 portal_mails() { for f in $(mail_to "$rcpt"); do grep -q '^From: <noreply@portal.test>' "$f" && echo "$f"; done; }
 wait_portal_mail() {

@@ -37,7 +37,8 @@ post() {
 	for kv in "$@"; do a+=(--data-urlencode "$kv"); done
 	pcurl "/m/$tok$path" -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" "${a[@]}"
 }
-mail_to() { grep -rlF -- "X-Rcpt-Args: <$1>" "$SINK_DIR" 2>/dev/null | sort; }
+# Oldest first by arrival: names within one second sort at random.
+mail_to() { grep -rlF -- "X-Rcpt-Args: <$1>" "$SINK_DIR" 2>/dev/null | xargs -r ls -1tr --; }
 wait_mail() {
 	local i
 	for ((i = 0; i < 300; i++)); do
