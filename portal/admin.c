@@ -17,6 +17,7 @@
 #include "admin_session.h"
 #include "admin_upload.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
 
 /* What the login form's token is bound to, in place of a session. */
@@ -178,36 +179,6 @@ pre_cookie(struct admin *a)
 	    " SameSite=Strict", ADMIN_PRE_COOKIE, a->pre, ADMIN_PATH);
 }
 
-static int
-is_msgid(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != SM_ID_HEX - 1)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-static int
-is_number(const char *s, size_t n, long long *out)
-{
-	long long v = 0;
-	size_t i;
-
-	if (n == 0 || n > 18)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return v > 0;
-}
-
 static void
 not_found(struct admin *a)
 {
@@ -242,7 +213,7 @@ route(struct admin *a, const char *path, int get, int post)
 		id = path + 9;
 		slash = strchr(id, '/');
 		idlen = slash ? (size_t)(slash - id) : strlen(id);
-		if (!is_msgid(id, idlen)) { not_found(a); return; }
+		if (!path_msgid(id, idlen)) { not_found(a); return; }
 		memcpy(idbuf, id, idlen);
 		idbuf[idlen] = '\0';
 		if (slash == NULL) {
@@ -260,7 +231,7 @@ route(struct admin *a, const char *path, int get, int post)
 	} else if (strncmp(path, "deliveries/", 11) == 0) {
 		id = path + 11;
 		slash = strchr(id, '/');
-		if (slash == NULL || !is_number(id, (size_t)(slash - id), &n) ||
+		if (slash == NULL || !path_number(id, (size_t)(slash - id), &n) ||
 		    (strcmp(slash, "/retract") != 0 && strcmp(slash, "/unlock") != 0)) {
 			not_found(a);
 			return;

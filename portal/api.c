@@ -15,6 +15,7 @@
 #include "api_recipients.h"
 #include "db.h"
 #include "json.h"
+#include "http.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -162,36 +163,6 @@ refuse:
 	return 0;
 }
 
-static int
-is_msgid(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != SM_ID_HEX - 1)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-static int
-is_number(const char *s, size_t n, long long *out)
-{
-	long long v = 0;
-	size_t i;
-
-	if (n == 0 || n > 18)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return v > 0;
-}
-
 static void
 method_not_allowed(struct api *a, const char *allow)
 {
@@ -235,7 +206,7 @@ route(struct api *a, const char *path)
 		id = path + 10;
 		slash = strchr(id, '/');
 		idlen = slash ? (size_t)(slash - id) : strlen(id);
-		if (!is_msgid(id, idlen))
+		if (!path_msgid(id, idlen))
 			{ not_found(a); return; }
 		memcpy(idbuf, id, idlen);
 		idbuf[idlen] = '\0';
@@ -261,7 +232,7 @@ route(struct api *a, const char *path)
 	if (strncmp(path, "/deliveries/", 12) == 0) {
 		id = path + 12;
 		slash = strchr(id, '/');
-		if (slash == NULL || !is_number(id, (size_t)(slash - id), &n))
+		if (slash == NULL || !path_number(id, (size_t)(slash - id), &n))
 			{ not_found(a); return; }
 		if (strcmp(slash, "/retract") != 0 && strcmp(slash, "/unlock") != 0)
 			{ not_found(a); return; }

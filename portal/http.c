@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "crypto.h"
 #include "http.h"
 
 static const char *
@@ -319,4 +320,36 @@ resp_stream_write(struct response *w, const void *p, size_t n)
 	if (!w->written)
 		return -1;
 	return out_write(w, p, n);
+}
+
+/* A message id in a path: 32 lowercase hex digits, as stored. */
+int
+path_msgid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != SM_ID_HEX - 1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* A positive decimal id in a path, at most 18 digits. */
+int
+path_number(const char *s, size_t n, long long *out)
+{
+	long long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return v > 0;
 }

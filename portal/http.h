@@ -82,4 +82,8 @@ int resp_stream_write(struct response *w, const void *p, size_t n);
 
 const char *http_reason(int status);
 
+/* Path segments of the admin pages and the API (not NUL-terminated). */
+int path_msgid(const char *s, size_t n);
+int path_number(const char *s, size_t n, long long *out);
+
 #endif
